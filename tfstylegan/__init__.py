@@ -1,0 +1,3 @@
+"""tfstylegan: the original StyleGAN (v1) in TensorFlow 2 / Keras 3."""
+
+__version__ = "0.1.0"
