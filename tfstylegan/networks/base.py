@@ -1,0 +1,98 @@
+"""What every tfstylegan network shares: the original's keyword arguments as Keras config."""
+
+from __future__ import annotations
+
+import types
+
+import keras
+import tensorflow as tf
+
+_KERAS_KWARGS = ("trainable", "dtype")
+
+
+class Network(keras.Model):
+    """Base class of G_mapping, G_synthesis, G_style and D_basic.
+
+    Subclasses declare ``original_kwargs`` (the original function's keyword arguments
+    and defaults) and ``original_name`` (the network name in the original pickles).
+    The constructor accepts exactly those names (plus Keras' ``name``, ``dtype`` and
+    ``trainable``; the original's ``dtype`` argument maps onto the Keras dtype policy),
+    rejects anything else with an error that names it, and exposes the resolved values
+    as ``self.cfg``. The network builds all of its weights in the constructor: shapes
+    depend only on the configuration, so a fresh network is complete and can be
+    filled from a pickle or a checkpoint at once.
+    """
+
+    original_kwargs: dict = {}
+    original_name: str = ""
+
+    def __init__(self, name: str | None = None, **kwargs):
+        keras_kwargs = {k: kwargs.pop(k) for k in _KERAS_KWARGS if k in kwargs}
+        unknown = sorted(set(kwargs) - set(self.original_kwargs))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unknown argument(s) {unknown}; "
+                f"expected some of {sorted(self.original_kwargs)}"
+            )
+        super().__init__(name=name or self.original_name, **keras_kwargs)
+        cfg = dict(self.original_kwargs)
+        cfg.update(kwargs)
+        if isinstance(cfg.get("blur_filter"), tuple):
+            cfg["blur_filter"] = list(cfg["blur_filter"])
+        self._cfg = types.MappingProxyType(cfg)
+
+    @property
+    def cfg(self) -> types.SimpleNamespace:
+        """The resolved original keyword arguments (read-only)."""
+        return types.SimpleNamespace(**self._cfg)
+
+    @property
+    def static_kwargs(self) -> dict:
+        """The original keyword arguments as a plain dict."""
+        return dict(self._cfg)
+
+    def _add_lod(self):
+        """The non-trainable float32 ``lod`` variable (level of detail, 0 = full resolution)."""
+        return self.add_weight(
+            name="lod",
+            shape=(),
+            dtype="float32",
+            initializer="zeros",
+            trainable=False,
+            autocast=False,
+            aggregation="only_first_replica",
+        )
+
+    def check_labels(self, labels, like):
+        """Labels as ``[N, label_size]`` in the compute dtype, with a clear error if absent."""
+        size = self._cfg["label_size"]
+        if labels is None:
+            raise ValueError(f"{self.name}: label_size={size} but no labels were given")
+        labels = tf.cast(labels, like.dtype)
+        if labels.shape.rank != 2 or (labels.shape[1] is not None and labels.shape[1] != size):
+            raise ValueError(f"{self.name}: labels must be [N, {size}], got shape {labels.shape}")
+        return labels
+
+    def build_all(self):  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def build(self, input_shape=None):
+        """Weights are built in the constructor; nothing depends on the input shape."""
+
+    def build_from_config(self, config):
+        """Already complete after ``__init__``; loading needs no shape information."""
+
+    def get_build_config(self):
+        return None
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": keras.saving.serialize_keras_object(self.dtype_policy)}
+        config.update(self.static_kwargs)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
+        return cls(**config)

@@ -1,0 +1,200 @@
+"""G_style: the style-based generator (mapping + synthesis, truncation, style mixing)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfstylegan import ops
+from tfstylegan.networks.base import Network
+from tfstylegan.networks.mapping import MAPPING_KWARGS, GMapping
+from tfstylegan.networks.synthesis import DEFAULT_RANDOM, SYNTHESIS_KWARGS, GSynthesis
+
+# The original G_style keyword arguments and their defaults.
+STYLE_KWARGS = dict(
+    truncation_psi=0.7,  # Style strength multiplier for the truncation trick; None = disable.
+    truncation_cutoff=8,  # Number of layers the truncation applies to; None = disable.
+    truncation_psi_val=None,  # truncation_psi used when is_validation=True.
+    truncation_cutoff_val=None,  # truncation_cutoff used when is_validation=True.
+    dlatent_avg_beta=0.995,  # Decay of the moving average of W during training; None = disable.
+    style_mixing_prob=0.9,  # Probability of style mixing during training; None = disable.
+)
+
+_SUB_KWARGS = {k: v for k, v in {**MAPPING_KWARGS, **SYNTHESIS_KWARGS}.items() if k != "dlatent_broadcast"}
+# Arguments that G_style accepts in the original (its own + everything its sub-networks take).
+G_KWARGS = {**STYLE_KWARGS, **_SUB_KWARGS}
+
+CONFIG = object()  # sentinel: "use the value the network was configured with"
+
+
+def _is_python_one(x) -> bool:
+    return x is not None and not tf.is_tensor(x) and not isinstance(x, tf.Variable) and x == 1
+
+
+def _is_python_le0(x) -> bool:
+    return x is not None and not tf.is_tensor(x) and not isinstance(x, tf.Variable) and x <= 0
+
+
+@keras.saving.register_keras_serializable(package="tfstylegan")
+class GStyle(Network):
+    """The style-based generator of the StyleGAN paper (the original ``G_style``).
+
+    Holds ``mapping`` (:class:`GMapping`) and ``synthesis`` (:class:`GSynthesis`), the
+    non-trainable ``dlatent_avg`` ``[dlatent_size]`` and the ``lod`` variable, which is
+    the synthesis network's own (``G.lod is G.synthesis.lod``), so setting G's lod
+    drives its synthesis network.
+
+    Call: ``G(latents, labels=None, **overrides)`` returns NHWC images. Keyword
+    overrides (any of ``truncation_psi``, ``truncation_cutoff``, ``truncation_psi_val``,
+    ``truncation_cutoff_val``, ``dlatent_avg_beta``, ``style_mixing_prob``,
+    ``randomize_noise``, ``is_training``, ``is_validation``, ``rng``) replace the
+    configured values for that call, as the original's ``Network.run(**kwargs)`` does.
+
+    - ``is_training=True``: no truncation; ``dlatent_avg`` is updated with
+      ``dlatent_avg_beta``; style mixing with ``style_mixing_prob``.
+    - ``is_validation=True``: ``truncation_psi_val`` / ``truncation_cutoff_val``.
+    - A Python ``truncation_psi == 1`` or ``truncation_cutoff <= 0`` (or None)
+      disables truncation. A tensor psi is always applied.
+    """
+
+    original_kwargs = G_KWARGS
+    original_name = "G"
+
+    def __init__(self, name: str = "G", **kwargs):
+        super().__init__(name=name, **kwargs)
+        cfg = self.static_kwargs
+        policy = self.dtype_policy
+        self.synthesis = GSynthesis(dtype=policy, **{k: cfg[k] for k in SYNTHESIS_KWARGS})
+        self.num_layers = self.synthesis.num_styles
+        mapping_kwargs = {k: cfg[k] for k in MAPPING_KWARGS if k != "dlatent_broadcast"}
+        self.mapping = GMapping(dtype=policy, dlatent_broadcast=self.num_layers, **mapping_kwargs)
+        self.build_all()
+
+    def build_all(self):
+        self.dlatent_avg = self.add_weight(
+            name="dlatent_avg",
+            shape=(self.cfg.dlatent_size,),
+            dtype="float32",
+            initializer="zeros",
+            trainable=False,
+            autocast=False,
+            aggregation="mean",
+        )
+
+    @property
+    def lod(self):
+        """The level-of-detail variable (shared with ``synthesis``)."""
+        return self.synthesis.lod
+
+    @property
+    def resolution(self) -> int:
+        return self.cfg.resolution
+
+    def original_variables(self):
+        """``[(local_name, variable)]`` of G's own variables, in the original's order."""
+        return [("lod", self.lod), ("dlatent_avg", self.dlatent_avg)]
+
+    def call(
+        self,
+        latents,
+        labels=None,
+        truncation_psi=CONFIG,
+        truncation_cutoff=CONFIG,
+        truncation_psi_val=CONFIG,
+        truncation_cutoff_val=CONFIG,
+        dlatent_avg_beta=CONFIG,
+        style_mixing_prob=CONFIG,
+        is_training=False,
+        is_validation=False,
+        randomize_noise=None,
+        rng=None,
+    ):
+        c = self._cfg
+        pick = lambda value, key: c[key] if value is CONFIG else value
+        truncation_psi = pick(truncation_psi, "truncation_psi")
+        truncation_cutoff = pick(truncation_cutoff, "truncation_cutoff")
+        dlatent_avg_beta = pick(dlatent_avg_beta, "dlatent_avg_beta")
+        style_mixing_prob = pick(style_mixing_prob, "style_mixing_prob")
+        if is_training and is_validation:
+            raise ValueError("is_training and is_validation cannot both be True")
+        if is_validation:
+            truncation_psi = pick(truncation_psi_val, "truncation_psi_val")
+            truncation_cutoff = pick(truncation_cutoff_val, "truncation_cutoff_val")
+        if is_training or _is_python_one(truncation_psi):
+            truncation_psi = None
+        if is_training or _is_python_le0(truncation_cutoff):
+            truncation_cutoff = None
+        if not is_training or _is_python_one(dlatent_avg_beta):
+            dlatent_avg_beta = None
+        if not is_training or _is_python_le0(style_mixing_prob):
+            style_mixing_prob = None
+        rng = rng or DEFAULT_RANDOM
+
+        dlatents = self.mapping(latents, labels)  # [N, num_layers, dlatent_size]
+
+        if dlatent_avg_beta is not None:
+            batch_avg = tf.reduce_mean(tf.cast(dlatents[:, 0], tf.float32), axis=0)  # [dlatent_size]
+            self.dlatent_avg.assign(ops.lerp(batch_avg, self.dlatent_avg, dlatent_avg_beta))
+
+        if style_mixing_prob is not None:
+            dlatents = self._style_mix(dlatents, latents, labels, style_mixing_prob, rng)
+
+        if truncation_psi is not None and truncation_cutoff is not None:
+            dlatents = self.truncate(dlatents, truncation_psi, truncation_cutoff)
+
+        return self.synthesis(dlatents, randomize_noise=randomize_noise, rng=rng)
+
+    def _style_mix(self, dlatents, latents, labels, prob, rng):
+        """Style mixing regularisation: layers >= a random cutoff take a second W."""
+        latents2 = rng.normal(tf.shape(latents), dtype=tf.float32)
+        dlatents2 = self.mapping(latents2, labels)
+        layer_idx = np.arange(self.num_layers)[np.newaxis, :, np.newaxis]  # [1, L, 1]
+        cur_layers = self.num_layers - tf.cast(self.lod, tf.int32) * 2
+        mixing_cutoff = tf.cond(
+            rng.uniform([], 0.0, 1.0, dtype=tf.float32) < prob,
+            lambda: rng.uniform([], 1, cur_layers, dtype=tf.int32),
+            lambda: cur_layers,
+        )
+        mask = tf.broadcast_to(layer_idx < mixing_cutoff, tf.shape(dlatents))  # [N, L, D]
+        return tf.where(mask, dlatents, dlatents2)
+
+    def truncate(self, dlatents, truncation_psi, truncation_cutoff):
+        """The truncation trick: ``avg + (w - avg) * psi`` for layers ``< cutoff``."""
+        layer_idx = np.arange(self.num_layers)[np.newaxis, :, np.newaxis]  # [1, L, 1]
+        ones = np.ones(layer_idx.shape, dtype=np.float32)
+        coefs = tf.where(layer_idx < truncation_cutoff, truncation_psi * ones, ones)  # [1, L, 1]
+        avg = tf.cast(self.dlatent_avg, dlatents.dtype)
+        return ops.lerp(avg, dlatents, tf.cast(coefs, dlatents.dtype))
+
+    def generate(
+        self,
+        latents,
+        labels=None,
+        truncation_psi=0.7,
+        truncation_cutoff=8,
+        randomize_noise=True,
+        rng=None,
+    ):
+        """Generate images the way the original ``pretrained_example.py`` does.
+
+        Args:
+            latents: ``[N, latent_size]`` Z vectors.
+            labels: ``[N, label_size]`` or None / ``[N, 0]`` without labels.
+            truncation_psi: Truncation strength; 1 or None disables truncation.
+            truncation_cutoff: Number of layers truncated; None or <= 0 disables it.
+            randomize_noise: Fresh noise (True) or the stored noise inputs (False).
+            rng: Optional ``tf.random.Generator``-like source of the noise.
+
+        Returns:
+            float32 NHWC images ``[N, R, R, C]`` in about [-1, 1].
+        """
+        images = self(
+            tf.convert_to_tensor(latents, tf.float32),
+            None if labels is None else tf.convert_to_tensor(labels, tf.float32),
+            truncation_psi=truncation_psi,
+            truncation_cutoff=truncation_cutoff,
+            randomize_noise=randomize_noise,
+            rng=rng,
+        )
+        return tf.cast(images, tf.float32)

@@ -1,0 +1,98 @@
+"""G_mapping: latents Z (+ labels) -> disentangled latents W."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from tfstylegan import layers, ops
+from tfstylegan.networks.base import Network
+
+# The original G_mapping keyword arguments and their defaults.
+MAPPING_KWARGS = dict(
+    latent_size=512,  # Latent vector (Z) dimensionality.
+    label_size=0,  # Label dimensionality, 0 if no labels.
+    dlatent_size=512,  # Disentangled latent (W) dimensionality.
+    dlatent_broadcast=None,  # None = output [N, dlatent_size]; int = [N, dlatent_broadcast, dlatent_size].
+    mapping_layers=8,  # Number of mapping layers.
+    mapping_fmaps=512,  # Number of activations in the mapping layers.
+    mapping_lrmul=0.01,  # Learning-rate multiplier of the mapping layers.
+    mapping_nonlinearity="lrelu",  # 'relu' or 'lrelu'.
+    use_wscale=True,  # Equalized learning rate.
+    normalize_latents=True,  # Pixel-normalise Z (after the label embedding) before the layers.
+)
+
+
+@keras.saving.register_keras_serializable(package="tfstylegan")
+class GMapping(Network):
+    """The mapping network of the StyleGAN paper (the original ``G_mapping``).
+
+    Call: ``mapping(latents, labels=None)`` with latents ``[N, latent_size]`` and labels
+    ``[N, label_size]`` (``None`` or ``[N, 0]`` without labels) returns dlatents
+    ``[N, dlatent_broadcast, dlatent_size]`` (or ``[N, dlatent_size]`` when
+    ``dlatent_broadcast`` is None).
+
+    Every constructor argument is the original's, with the original's default.
+    """
+
+    original_kwargs = MAPPING_KWARGS
+    original_name = "G_mapping"
+
+    def __init__(self, name: str = "G_mapping", **kwargs):
+        super().__init__(name=name, **kwargs)
+        c = self.cfg
+        if c.mapping_nonlinearity not in ("lrelu", "relu"):
+            raise ValueError(f"mapping_nonlinearity must be 'lrelu' or 'relu', got {c.mapping_nonlinearity!r}")
+        self.label_embedding = (
+            layers.LabelEmbedding(c.latent_size, name="LabelConcat", dtype=self.dtype_policy)
+            if c.label_size
+            else None
+        )
+        self.dense_layers = []
+        for i in range(c.mapping_layers):
+            fmaps = c.dlatent_size if i == c.mapping_layers - 1 else c.mapping_fmaps
+            self.dense_layers.append(
+                layers.Dense(
+                    fmaps,
+                    gain=layers.SQRT2,
+                    use_wscale=c.use_wscale,
+                    lrmul=c.mapping_lrmul,
+                    nonlinearity=c.mapping_nonlinearity,
+                    name=f"Dense{i}",
+                    dtype=self.dtype_policy,
+                )
+            )
+        self.build_all()
+
+    def build_all(self):
+        c = self.cfg
+        width = c.latent_size
+        if self.label_embedding is not None:
+            self.label_embedding.build((None, c.label_size))
+            width += c.latent_size
+        for layer in self.dense_layers:
+            layer.build((None, width))
+            width = layer.fmaps
+
+    def original_variables(self):
+        """``[(local_name, variable)]`` in the original's creation order."""
+        out = []
+        if self.label_embedding is not None:
+            out.append(("LabelConcat/weight", self.label_embedding.weight))
+        for i, layer in enumerate(self.dense_layers):
+            out += [(f"Dense{i}/weight", layer.weight), (f"Dense{i}/bias", layer.bias)]
+        return out
+
+    def call(self, latents, labels=None):
+        c = self.cfg
+        x = tf.cast(latents, self.compute_dtype)  # [N, latent_size]
+        if self.label_embedding is not None:
+            labels = self.check_labels(labels, x)
+            x = tf.concat([x, self.label_embedding(labels)], axis=1)  # [N, 2 * latent_size]
+        if c.normalize_latents:
+            x = ops.pixel_norm(x)
+        for layer in self.dense_layers:
+            x = layer(x)
+        if c.dlatent_broadcast is not None:
+            x = tf.tile(x[:, tf.newaxis], [1, c.dlatent_broadcast, 1])  # [N, broadcast, dlatent_size]
+        return x

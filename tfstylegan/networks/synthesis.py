@@ -1,0 +1,273 @@
+"""G_synthesis: disentangled latents W -> images, with lod-based progressive growing."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfstylegan import layers, ops
+from tfstylegan.networks.base import Network
+
+# The original G_synthesis keyword arguments and their defaults.
+SYNTHESIS_KWARGS = dict(
+    dlatent_size=512,  # Disentangled latent (W) dimensionality.
+    num_channels=3,  # Number of output colour channels.
+    resolution=1024,  # Output resolution (a power of two >= 4).
+    fmap_base=8192,  # Overall multiplier for the number of feature maps.
+    fmap_decay=1.0,  # log2 feature-map reduction when doubling the resolution.
+    fmap_max=512,  # Maximum number of feature maps in any layer.
+    use_styles=True,  # Enable style inputs.
+    const_input_layer=True,  # First layer is a learned constant (else a dense layer of W).
+    use_noise=True,  # Enable noise inputs.
+    randomize_noise=True,  # True = fresh noise every call, False = the stored noise variables.
+    nonlinearity="lrelu",  # 'relu' or 'lrelu'.
+    use_wscale=True,  # Equalized learning rate.
+    use_pixel_norm=False,  # Pixelwise feature-vector normalisation.
+    use_instance_norm=True,  # Instance normalisation.
+    fused_scale="auto",  # True = fused upsampling conv, False = separate ops, 'auto' = from 128x128 on.
+    blur_filter=[1, 2, 1],  # Low-pass filter applied after upsampling; None = no filtering.
+    structure="auto",  # 'fixed', 'linear', 'recursive'; 'auto' = 'recursive'.
+)
+
+
+def nf_fn(fmap_base: int, fmap_decay: float, fmap_max: int):
+    """The original's feature-map count per stage: ``min(int(base / 2**(stage*decay)), max)``."""
+    return lambda stage: min(int(fmap_base / (2.0 ** (stage * fmap_decay))), fmap_max)
+
+
+def resolution_log2(resolution: int) -> int:
+    """log2 of a power-of-two resolution >= 4, with a clear error otherwise."""
+    log2 = int(np.log2(resolution)) if resolution > 0 else 0
+    if resolution < 4 or 2**log2 != resolution:
+        raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
+    return log2
+
+
+def check_structure(structure: str) -> str:
+    """Resolve the original's ``structure`` argument ('auto' means 'recursive')."""
+    if structure == "auto":
+        return "recursive"
+    if structure not in ("fixed", "linear", "recursive"):
+        raise ValueError(f"structure must be 'auto', 'fixed', 'linear' or 'recursive', got {structure!r}")
+    return structure
+
+
+class _DefaultRandom:
+    """Random draws through TensorFlow's stateful ops, used when no generator is given."""
+
+    @staticmethod
+    def normal(shape, dtype=tf.float32):
+        return tf.random.normal(shape, dtype=dtype)
+
+    @staticmethod
+    def uniform(shape, minval=0, maxval=None, dtype=tf.float32):
+        return tf.random.uniform(shape, minval, maxval, dtype=dtype)
+
+
+DEFAULT_RANDOM = _DefaultRandom()
+
+
+@keras.saving.register_keras_serializable(package="tfstylegan")
+class GSynthesis(Network):
+    """The synthesis network of the StyleGAN paper (the original ``G_synthesis``).
+
+    Call: ``synthesis(dlatents, randomize_noise=None, rng=None)`` with dlatents
+    ``[N, num_layers, dlatent_size]`` returns NHWC images ``[N, R, R, num_channels]``
+    (range about [-1, 1], not clipped).
+
+    Progressive growing is driven by the float32 ``lod`` variable (0 = full
+    resolution). ``structure='recursive'`` (the default) computes only what the
+    current lod needs, with ``tf.cond``; ``'linear'`` computes everything and
+    blends with clipping; ``'fixed'`` ignores lod. Both growing structures give the
+    same images for ``0 <= lod <= log2(R) - 2``.
+
+    Randomness (noise when ``randomize_noise``) comes from ``rng``: any object with the
+    ``tf.random.Generator`` methods ``normal(shape, dtype=...)``; ``None`` uses
+    TensorFlow's global stateful ops.
+    """
+
+    original_kwargs = SYNTHESIS_KWARGS
+    original_name = "G_synthesis"
+
+    def __init__(self, name: str = "G_synthesis", **kwargs):
+        super().__init__(name=name, **kwargs)
+        c = self.cfg
+        self.resolution_log2 = resolution_log2(c.resolution)
+        self.structure = check_structure(c.structure)
+        if c.nonlinearity not in ("lrelu", "relu"):
+            raise ValueError(f"nonlinearity must be 'lrelu' or 'relu', got {c.nonlinearity!r}")
+        self.nf = nf_fn(c.fmap_base, c.fmap_decay, c.fmap_max)
+        self.num_layers = self.resolution_log2 * 2 - 2
+        self.num_styles = self.num_layers if c.use_styles else 1
+
+        common = dict(
+            dlatent_size=c.dlatent_size,
+            use_noise=c.use_noise,
+            use_pixel_norm=c.use_pixel_norm,
+            use_instance_norm=c.use_instance_norm,
+            use_styles=c.use_styles,
+            nonlinearity=c.nonlinearity,
+            use_wscale=c.use_wscale,
+            dtype=self.dtype_policy,
+        )
+        first = "const" if c.const_input_layer else "dense"
+        # self.blocks[res] holds the layers of resolution 2**res; res 2 is the 4x4 block.
+        self.layer_list = [
+            layers.SynthesisLayer(self.nf(1), first, name=f"4x4_{first.title()}", **common),
+            layers.SynthesisLayer(self.nf(1), "conv", name="4x4_Conv", **common),
+        ]
+        for res in range(3, self.resolution_log2 + 1):
+            size = 2**res
+            self.layer_list += [
+                layers.SynthesisLayer(
+                    self.nf(res - 1),
+                    "up",
+                    fused_scale=layers._fused_scale(c.fused_scale, size),
+                    blur_filter=c.blur_filter,
+                    name=f"{size}x{size}_Conv0_up",
+                    **common,
+                ),
+                layers.SynthesisLayer(self.nf(res - 1), "conv", name=f"{size}x{size}_Conv1", **common),
+            ]
+        self.torgb = [
+            layers.Conv2D(
+                c.num_channels,
+                1,
+                gain=1.0,
+                use_wscale=c.use_wscale,
+                name=f"ToRGB_lod{self.resolution_log2 - res}",
+                dtype=self.dtype_policy,
+            )
+            for res in range(2, self.resolution_log2 + 1)
+        ]
+        self.build_all()
+
+    def build_all(self):
+        self.lod = self._add_lod()
+        self.noise_inputs = []
+        if self.cfg.use_noise:
+            for layer_idx in range(self.num_layers):
+                size = 2 ** (layer_idx // 2 + 2)
+                self.noise_inputs.append(
+                    self.add_weight(
+                        name=f"noise{layer_idx}",
+                        shape=(1, size, size, 1),
+                        initializer=keras.initializers.RandomNormal(0.0, 1.0),
+                        trainable=False,
+                    )
+                )
+        channels = None
+        for layer_idx, layer in enumerate(self.layer_list):
+            size = 2 ** (layer_idx // 2 + 2)
+            in_size = size // 2 if layer.mode == "up" else size
+            layer.build((None, in_size, in_size, channels))
+            channels = layer.fmaps
+        for res, torgb in zip(range(2, self.resolution_log2 + 1), self.torgb):
+            torgb.build((None, 2**res, 2**res, self.nf(res - 1)))
+
+    def original_variables(self):
+        """``[(local_name, variable)]`` in the original's creation order."""
+        out = [("lod", self.lod)]
+        out += [(f"noise{i}", v) for i, v in enumerate(self.noise_inputs)]
+        scopes = {0: "4x4/" + ("Const" if self.cfg.const_input_layer else "Dense"), 1: "4x4/Conv"}
+        for res in range(3, self.resolution_log2 + 1):
+            scopes[2 * res - 4] = f"{2**res}x{2**res}/Conv0_up"
+            scopes[2 * res - 3] = f"{2**res}x{2**res}/Conv1"
+        for layer_idx, layer in enumerate(self.layer_list):
+            out += [(f"{scopes[layer_idx]}/{n}", v) for n, v in layer.original_variables()]
+            if layer_idx % 2 == 1:  # each resolution's ToRGB follows its block
+                res = layer_idx // 2 + 2
+                torgb = self.torgb[res - 2]
+                out += [(f"{torgb.name}/weight", torgb.weight), (f"{torgb.name}/bias", torgb.bias)]
+        return out
+
+    # ------------------------------------------------------------------ call
+
+    def call(self, dlatents, randomize_noise=None, rng=None, lod=None):
+        """Synthesize images.
+
+        Args:
+            dlatents: ``[N, num_styles, dlatent_size]``.
+            randomize_noise: ``True`` draws fresh noise, ``False`` uses the stored noise;
+                ``None`` uses the configured ``randomize_noise``.
+            rng: Source of randomness (``tf.random.Generator``-like); ``None`` = global.
+            lod: Level of detail to use instead of the ``lod`` variable (a float or a
+                scalar tensor); used by G_style to drive this network with its own lod.
+
+        Returns:
+            NHWC images ``[N, resolution, resolution, num_channels]``.
+        """
+        c = self.cfg
+        dlatents = tf.cast(dlatents, self.compute_dtype)
+        randomize_noise = c.randomize_noise if randomize_noise is None else randomize_noise
+        rng = rng or DEFAULT_RANDOM
+        lod_in = tf.cast(self.lod if lod is None else lod, self.compute_dtype)
+
+        def layer(idx, x):
+            noise = None
+            if c.use_noise:
+                if randomize_noise:
+                    size = 2 ** (idx // 2 + 2)
+                    noise = rng.normal([tf.shape(dlatents)[0], size, size, 1], dtype=dlatents.dtype)
+                else:
+                    noise = self.noise_inputs[idx]
+            style = dlatents[:, idx] if c.use_styles else dlatents[:, 0]
+            return self.layer_list[idx](x, style, noise)
+
+        def block(res, x):  # res = 3..resolution_log2
+            x = layer(2 * res - 4, x)
+            return layer(2 * res - 3, x)
+
+        def torgb(res, x):  # res = 2..resolution_log2
+            return self.torgb[res - 2](x)
+
+        x = layer(0, dlatents)
+        x = layer(1, x)
+        log2 = self.resolution_log2
+
+        if self.structure == "fixed":
+            for res in range(3, log2 + 1):
+                x = block(res, x)
+            return torgb(log2, x)
+
+        if self.structure == "linear":
+            images = torgb(2, x)
+            for res in range(3, log2 + 1):
+                lod = log2 - res
+                x = block(res, x)
+                images = ops.lerp_clip(torgb(res, x), ops.upscale2d(images), lod_in - lod)
+            return images
+
+        # Recursive: descend while lod_in < lod, output the blend at the first level
+        # whose lod is <= lod_in. Block res is computed only when lod_in < lod + 1.
+        def grow(x, res, lod):
+            y = block(res, x)
+
+            def exact():
+                return ops.upscale2d(torgb(res, y), 2**lod)
+
+            def fade():
+                blend = ops.lerp(torgb(res, y), ops.upscale2d(torgb(res - 1, x)), lod_in - lod)
+                return ops.upscale2d(blend, 2**lod)
+
+            def here():
+                return tf.cond(lod_in > lod, fade, exact)
+
+            if lod > 0:
+                return tf.cond(lod_in < lod, lambda: grow(y, res + 1, lod - 1), here)
+            return here()
+
+        if log2 == 2:  # 4x4 output: nothing to grow
+            return torgb(2, x)
+        return grow(x, 3, log2 - 3)
+
+    @property
+    def output_resolution(self) -> int:
+        return self.cfg.resolution
+
+    def lod_resolution(self, lod: float) -> int:
+        """The resolution at which a given lod produces new detail."""
+        return 2 ** (self.resolution_log2 - int(math.floor(lod)))
