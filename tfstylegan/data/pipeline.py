@@ -1,0 +1,98 @@
+"""Just-in-time processing of real minibatches before they reach D (the original ``process_reals``).
+
+All images are NHWC. ``lod`` may be a Python number, a tensor or a ``tf.Variable``: the
+fade factor and the upscale factor are computed in the graph, so a ``tf.function`` that
+reads ``lod`` from a variable is traced once per input shape, not once per lod value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+
+def adjust_dynamic_range(
+    data: tf.Tensor, drange_in: Sequence[float], drange_out: Sequence[float]
+) -> tf.Tensor:
+    """Maps ``drange_in`` linearly onto ``drange_out`` as ``data * scale + bias``.
+
+    ``scale`` and ``bias`` are computed in numpy float32 exactly as the original does, so
+    ``[0, 255] -> [-1, 1]`` gives the same float32 values (``x * (2/255) + (-1)``).
+    """
+    if tuple(drange_in) == tuple(drange_out):
+        return data
+    scale = (np.float32(drange_out[1]) - np.float32(drange_out[0])) / (
+        np.float32(drange_in[1]) - np.float32(drange_in[0])
+    )
+    bias = np.float32(drange_out[0]) - np.float32(drange_in[0]) * scale
+    return data * scale + bias
+
+
+def process_reals(
+    x: tf.Tensor,
+    lod,
+    mirror_augment: bool,
+    drange_data: Sequence[float] = (0, 255),
+    drange_net: Sequence[float] = (-1, 1),
+    mirror_mask: tf.Tensor | None = None,
+    rng=None,
+    *,
+    resolution: int | None = None,
+) -> tf.Tensor:
+    """Prepares real images for D at level of detail ``lod``.
+
+    In order: dynamic range ``drange_data -> drange_net`` (float32), optional per-sample
+    horizontal mirroring, cross-fade towards the half resolution by ``lod - floor(lod)``,
+    nearest-neighbour upscale by ``2**floor(lod)``.
+
+    Args:
+        x: images ``[N, H, W, C]`` from level ``floor(lod)`` of the dataset (any dtype).
+        lod: current level of detail (float, tensor or variable).
+        mirror_augment: flip the W axis of the samples whose mask value is >= 0.5.
+        drange_data: value range of ``x``.
+        drange_net: value range the networks expect.
+        mirror_mask: ``[N]`` or ``[N, 1, 1, 1]`` values in [0, 1) deciding the flips; None =
+            draw ``U[0, 1)``.
+        rng: a ``tf.random.Generator``-like object with ``.uniform(shape, minval, maxval,
+            dtype)`` to draw the mask from; None = ``tf.random.uniform``.
+        resolution: if given, the static output shape is set to ``[N, resolution,
+            resolution, C]`` (the upscale factor is dynamic, so it is unknown otherwise).
+
+    Returns:
+        float32 ``[N, H * 2**floor(lod), W * 2**floor(lod), C]`` in ``drange_net``.
+    """
+    channels = x.shape[-1]
+    x = tf.cast(x, tf.float32)
+    x = adjust_dynamic_range(x, drange_data, drange_net)
+
+    if mirror_augment:
+        batch = tf.shape(x)[0]
+        if mirror_mask is None:
+            if rng is None:
+                mirror_mask = tf.random.uniform([batch, 1, 1, 1], 0.0, 1.0, dtype=tf.float32)
+            else:
+                mirror_mask = rng.uniform([batch, 1, 1, 1], 0.0, 1.0, dtype=tf.float32)
+        mirror_mask = tf.reshape(tf.cast(mirror_mask, tf.float32), [-1, 1, 1, 1])  # [N, 1, 1, 1]
+        x = tf.where(mirror_mask < 0.5, x, tf.reverse(x, axis=[2]))
+
+    lod = tf.cast(lod, tf.float32)
+    s = tf.shape(x)  # [N, H, W, C]
+
+    # Fade: blend towards the 2x2 box average (repeated back to full size) by the lod fraction.
+    y = tf.reshape(x, [-1, s[1] // 2, 2, s[2] // 2, 2, s[3]])  # [N, H/2, 2, W/2, 2, C]
+    y = tf.reduce_mean(y, axis=[2, 4], keepdims=True)  # [N, H/2, 1, W/2, 1, C]
+    y = tf.tile(y, [1, 1, 2, 1, 2, 1])  # [N, H/2, 2, W/2, 2, C]
+    y = tf.reshape(y, s)  # [N, H, W, C]
+    x = x + (y - x) * (lod - tf.floor(lod))
+
+    # Upscale by 2**floor(lod) to the networks' resolution.
+    factor = tf.cast(2.0 ** tf.floor(lod), tf.int32)
+    x = tf.reshape(x, [-1, s[1], 1, s[2], 1, s[3]])  # [N, H, 1, W, 1, C]
+    x = tf.tile(x, [1, 1, factor, 1, factor, 1])  # [N, H, f, W, f, C]
+    x = tf.reshape(x, [-1, s[1] * factor, s[2] * factor, s[3]])  # [N, H*f, W*f, C]
+    if resolution is not None:
+        return tf.ensure_shape(x, [None, resolution, resolution, channels])
+    x.set_shape([None, None, None, channels])
+    return x
