@@ -157,6 +157,9 @@ def test_inception_features_shapes_and_input_conventions(inception):
     )
     with pytest.raises(ValueError, match="1 or 3 channels"):
         inception(np.zeros([1, 16, 16, 2], np.float32))
+    # One compiled function for every batch size, image size and channel count.
+    assert inception(np.zeros([3, 24, 24, 1], np.float32)).shape == (3, fid.FEATURE_DIM)
+    assert inception._forward.experimental_get_tracing_count() == 1
 
 
 def test_inception_fid_self_zero_and_monotonic(inception):
@@ -165,10 +168,10 @@ def test_inception_fid_self_zero_and_monotonic(inception):
     mu0, sigma0 = fid.feature_statistics(inception(images).numpy())
     assert fid.frechet_distance(mu0, sigma0, mu0, sigma0) == pytest.approx(0.0, abs=1e-9 * np.trace(sigma0))
     fids = []
-    for level in [0.1, 0.3, 1.0]:
+    for level in [0.2, 1.0]:
         mu, sigma = fid.feature_statistics(inception(np.clip(images + level * noise, -1, 1)).numpy())
         fids.append(fid.frechet_distance(mu, sigma, mu0, sigma0))
-    assert 0 < fids[0] < fids[1] < fids[2], fids
+    assert 0 < fids[0] < fids[1], fids  # and 0 for level 0, above
 
 
 def _save_legacy_h5(model, path):
