@@ -35,21 +35,20 @@ class Network(keras.Model):
                 f"expected some of {sorted(self.original_kwargs)}"
             )
         super().__init__(name=name or self.original_name, **keras_kwargs)
-        cfg = dict(self.original_kwargs)
-        cfg.update(kwargs)
-        if isinstance(cfg.get("blur_filter"), tuple):
-            cfg["blur_filter"] = list(cfg["blur_filter"])
-        self._cfg = types.MappingProxyType(cfg)
+        if isinstance(kwargs.get("blur_filter"), tuple):
+            kwargs["blur_filter"] = list(kwargs["blur_filter"])
+        self._static_kwargs = types.MappingProxyType(dict(kwargs))
+        self._cfg = types.MappingProxyType({**self.original_kwargs, **kwargs})
 
     @property
     def cfg(self) -> types.SimpleNamespace:
-        """The resolved original keyword arguments (read-only)."""
+        """All original keyword arguments, defaults filled in (read-only)."""
         return types.SimpleNamespace(**self._cfg)
 
     @property
     def static_kwargs(self) -> dict:
-        """The original keyword arguments as a plain dict."""
-        return dict(self._cfg)
+        """The keyword arguments given at construction, in order (the original's ``static_kwargs``)."""
+        return dict(self._static_kwargs)
 
     def _add_lod(self):
         """The non-trainable float32 ``lod`` variable (level of detail, 0 = full resolution)."""
@@ -74,7 +73,12 @@ class Network(keras.Model):
         return labels
 
     def build_all(self):  # pragma: no cover - every subclass overrides
+        """Create every weight (shapes depend only on the configuration)."""
         raise NotImplementedError
+
+    def _build_now(self):
+        self.build_all()
+        self.built = True
 
     def build(self, input_shape=None):
         """Weights are built in the constructor; nothing depends on the input shape."""
@@ -86,7 +90,12 @@ class Network(keras.Model):
         return None
 
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, "dtype": keras.saving.serialize_keras_object(self.dtype_policy)}
+        """Keras config: name, trainable, dtype policy and the ``static_kwargs``."""
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
+        }
         config.update(self.static_kwargs)
         return config
 

@@ -78,7 +78,7 @@ class DBasic(Network):
         self.dense1 = layers.Dense(
             max(c.label_size, 1), gain=1.0, use_wscale=c.use_wscale, name="4x4_Dense1", dtype=self.dtype_policy
         )
-        self.build_all()
+        self._build_now()
 
     def build_all(self):
         c = self.cfg

@@ -63,13 +63,13 @@ class GStyle(Network):
 
     def __init__(self, name: str = "G", **kwargs):
         super().__init__(name=name, **kwargs)
-        cfg = self.static_kwargs
+        cfg = self._cfg
         policy = self.dtype_policy
         self.synthesis = GSynthesis(dtype=policy, **{k: cfg[k] for k in SYNTHESIS_KWARGS})
         self.num_layers = self.synthesis.num_styles
         mapping_kwargs = {k: cfg[k] for k in MAPPING_KWARGS if k != "dlatent_broadcast"}
         self.mapping = GMapping(dtype=policy, dlatent_broadcast=self.num_layers, **mapping_kwargs)
-        self.build_all()
+        self._build_now()
 
     def build_all(self):
         self.dlatent_avg = self.add_weight(

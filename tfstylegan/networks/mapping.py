@@ -62,7 +62,7 @@ class GMapping(Network):
                     dtype=self.dtype_policy,
                 )
             )
-        self.build_all()
+        self._build_now()
 
     def build_all(self):
         c = self.cfg

@@ -143,7 +143,7 @@ class GSynthesis(Network):
             )
             for res in range(2, self.resolution_log2 + 1)
         ]
-        self.build_all()
+        self._build_now()
 
     def build_all(self):
         self.lod = self._add_lod()
