@@ -1,6 +1,8 @@
-"""Datasets: the original multi-resolution TFRecord format, the tf.data pipeline, process_reals."""
+"""Datasets: the original multi-resolution TFRecord format, the tf.data pipeline, process_reals,
+and a built-in synthetic dataset."""
 
 from tfstylegan.data.pipeline import adjust_dynamic_range, process_reals
+from tfstylegan.data.synthetic import SHAPES, create_synthetic_dataset, generate_shapes
 from tfstylegan.data.tfrecords import (
     DatasetError,
     TFRecordDataset,
@@ -10,10 +12,13 @@ from tfstylegan.data.tfrecords import (
 )
 
 __all__ = [
+    "SHAPES",
     "DatasetError",
     "TFRecordDataset",
     "TFRecordExporter",
     "adjust_dynamic_range",
+    "create_synthetic_dataset",
+    "generate_shapes",
     "load_dataset",
     "process_reals",
     "shuffled_order",
