@@ -431,7 +431,7 @@ class _Reduce:
         (np.dtype, ("O8", False, True), "unsupported numpy dtype 'O8'"),
         (np.dtype, ("U4", False, True), "unsupported numpy dtype 'U4'"),
         (unpickle_module._multiarray.scalar, (np.dtype("f4"), b"12345"), "bad data"),
-        (np.ndarray, ((1000,),), "not callable"),
+        (np.ndarray, ((1000,),), "numpy.ndarray cannot be called here"),
     ],
 )
 def test_allowed_helpers_accept_only_what_numpy_writes(func, args, message):
@@ -439,6 +439,29 @@ def test_allowed_helpers_accept_only_what_numpy_writes(func, args, message):
     with pytest.raises(LegacyPickleError, match=re.escape(message)) as info:
         load_pickle_states(io.BytesIO(data))
     assert not isinstance(info.value, UnsafePickleError)
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "message"),
+    [
+        ("numpy.core.multiarray", "_reconstruct", "the pickle tries to modify numpy's _reconstruct"),
+        ("numpy._core.multiarray", "scalar", "the pickle tries to modify numpy's scalar"),
+        ("numpy", "dtype", "the pickle tries to modify numpy.dtype"),
+        ("numpy", "ndarray", "the pickle tries to modify numpy.ndarray"),
+        ("_codecs", "encode", "the pickle tries to modify _codecs.encode"),
+        ("collections", "OrderedDict", "not a valid pickle"),
+        ("dnnlib.tflib.network", "Network", "not a valid pickle"),
+    ],
+)
+def test_allowed_globals_cannot_be_modified(module, name, message):
+    """BUILD on an allowlisted global (here: set its attribute x) is refused."""
+    data = (
+        b"\x80\x04" + _binunicode(module) + _binunicode(name) + b"\x93"
+        b"}" + _binunicode("x") + b"K\x01s" + b"N" + b"\x86b."  # (dict(x=1), None) BUILD
+    )
+    with pytest.raises(LegacyPickleError, match=re.escape(message)):
+        load_pickle_states(io.BytesIO(data))
+    assert not any(hasattr(obj, "x") for obj in unpickle_module._READ_GLOBALS.values())
 
 
 def test_build_module_src_is_never_run(tmp_path):

@@ -348,12 +348,12 @@ def _state_to_dict(state: NetworkState, stub_class: type[NetworkStub]) -> dict[s
         "components": {key: _make_stub(c, stub_class) for key, c in state.components.items()},
         "build_module_src": state.build_module_src,
         "build_func_name": state.build_func_name,
-        "variables": [(name, _as_session_value(v)) for name, v in state.variables],
+        "variables": [(name, _as_stored_value(v)) for name, v in state.variables],
     }
 
 
-def _as_session_value(value: np.ndarray) -> np.ndarray | np.generic:
-    """A variable as the original stores it: what a TF session run returns.
+def _as_stored_value(value: np.ndarray) -> np.ndarray | np.generic:
+    """A variable as the original stores it: the value TensorFlow returns when reading it.
 
     That is a numpy scalar for a 0-d variable and a C-ordered array otherwise, with
     numpy's shared dtype object for its type, so that the pickler writes the dtype once
@@ -387,14 +387,34 @@ def _describe(obj: Any) -> str:
 # Reading.
 
 
-class _NdarrayToken:
-    """Stands for ``numpy.ndarray`` as the first argument of ``_reconstruct``; not callable."""
+class _Guarded:
+    """An allowlisted global as the unpickler hands it out.
+
+    Pickle's BUILD opcode sets attributes on whatever object it is applied to, a function
+    included. These wrappers refuse it, so a file cannot alter the allowlist for later
+    loads; ``func=None`` makes a token that cannot be called at all.
+    """
+
+    __slots__ = ("_func", "_label")
+
+    def __init__(self, func: Any, label: str):
+        self._func = func
+        self._label = label
+
+    def __call__(self, *args: Any) -> Any:
+        if self._func is None:
+            raise LegacyPickleError(f"{self._label} cannot be called here")
+        return self._func(*args)
+
+    def __setstate__(self, state: Any) -> None:
+        raise LegacyPickleError(f"the pickle tries to modify {self._label}")
 
     def __repr__(self) -> str:
-        return "<numpy.ndarray for _reconstruct>"
+        return f"<{self._label}>"
 
 
-_NDARRAY = _NdarrayToken()
+# numpy.ndarray, only as the first argument of _reconstruct.
+_NDARRAY = _Guarded(None, "numpy.ndarray")
 
 
 def _safe_reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
@@ -431,12 +451,17 @@ def _latin1_encode(text: Any, encoding: Any = "latin1") -> bytes:
     return text.encode("latin1")
 
 
+_RECONSTRUCT = _Guarded(_safe_reconstruct, "numpy's _reconstruct")
+_SCALAR = _Guarded(_safe_scalar, "numpy's scalar")
+_DTYPE = _Guarded(_safe_dtype, "numpy.dtype")
+
+
 def _numpy_globals(module: str) -> dict[tuple[str, str], Any]:
     return {
-        (module, "_reconstruct"): _safe_reconstruct,
-        (module, "scalar"): _safe_scalar,
+        (module, "_reconstruct"): _RECONSTRUCT,
+        (module, "scalar"): _SCALAR,
         (module, "ndarray"): _NDARRAY,
-        (module, "dtype"): _safe_dtype,
+        (module, "dtype"): _DTYPE,
     }
 
 
@@ -444,10 +469,10 @@ def _numpy_globals(module: str) -> dict[tuple[str, str], Any]:
 _READ_GLOBALS: dict[tuple[str, str], Any] = {
     ("dnnlib.tflib.network", "Network"): NetworkStub,
     ("numpy", "ndarray"): _NDARRAY,
-    ("numpy", "dtype"): _safe_dtype,
+    ("numpy", "dtype"): _DTYPE,
     **_numpy_globals("numpy.core.multiarray"),  # written by numpy 1.x (the released files)
     **_numpy_globals("numpy._core.multiarray"),  # written by numpy 2
-    ("_codecs", "encode"): _latin1_encode,
+    ("_codecs", "encode"): _Guarded(_latin1_encode, "_codecs.encode"),
     ("collections", "OrderedDict"): OrderedDict,
 }
 
