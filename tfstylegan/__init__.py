@@ -7,20 +7,39 @@ Main entry points:
 - :func:`convert_images_to_uint8`: network images in [-1, 1] -> uint8.
 
 Images at every public boundary are NHWC float32 in [-1, 1].
+
+The names are resolved on first use, so that ``tfstylegan.legacy`` (and a plain
+``pickle.load`` of an original file through the ``dnnlib`` aliases) works without
+importing TensorFlow.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from tfstylegan.legacy.network_pkl import load_network_pkl, save_network_pkl
-from tfstylegan.networks import DBasic, GMapping, GStyle, GSynthesis
-from tfstylegan.ops import convert_images_to_uint8
+# public name -> module that defines it
+_EXPORTS = {
+    "load_network_pkl": "tfstylegan.legacy.network_pkl",
+    "save_network_pkl": "tfstylegan.legacy.network_pkl",
+    "GStyle": "tfstylegan.networks",
+    "DBasic": "tfstylegan.networks",
+    "GMapping": "tfstylegan.networks",
+    "GSynthesis": "tfstylegan.networks",
+    "convert_images_to_uint8": "tfstylegan.ops",
+    "training_schedule": "tfstylegan.schedule",
+}
 
-__all__ = [
-    "DBasic",
-    "GMapping",
-    "GStyle",
-    "GSynthesis",
-    "convert_images_to_uint8",
-    "load_network_pkl",
-    "save_network_pkl",
-]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tfstylegan' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
