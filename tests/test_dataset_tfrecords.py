@@ -317,3 +317,33 @@ def test_bad_labels(data_dir, tmp_path):
         TFRecordDataset(str(out), max_label_size="full")
     with pytest.raises(DatasetError, match=r"label file other\.labels not found"):
         TFRecordDataset(str(out), label_file="other.labels", max_label_size="full")
+
+
+def test_distributed_minibatches_under_mirrored_strategy(data_dir):
+    """The trainer's use: distribute_datasets_from_function over 2 replicas, random labels per replica."""
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    dset = TFRecordDataset(str(_dataset_dir(data_dir, "cond", "cond16")), max_label_size="full")
+    dist = strategy.distribute_datasets_from_function(
+        lambda ctx: dset.as_dataset(8, lod=1, input_context=ctx, seed=0)
+    )
+    with strategy.scope():
+        rng = tf.random.Generator.from_seed(0)
+
+    @tf.function
+    def step(iterator):
+        def replica(images, labels):
+            return images, labels, dset.get_random_labels_tf(4, rng=rng)
+
+        return strategy.run(replica, args=next(iterator))
+
+    images, labels, random_labels = step(iter(dist))
+    images = [t.numpy() for t in strategy.experimental_local_results(images)]
+    labels = [t.numpy() for t in strategy.experimental_local_results(labels)]
+    assert [im.shape for im in images] == [(4, 8, 8, 3)] * 2  # global 8 = 2 replicas x 4
+    all_images, all_labels = dset.read_all_np(1)
+    idx = [int(np.flatnonzero((all_images == im).all(axis=(1, 2, 3)))[0]) for b in images for im in b]
+    assert len(set(idx)) == 8  # Two different minibatches, no record twice.
+    np.testing.assert_array_equal(np.concatenate(labels), all_labels[idx])
+    rows = {tuple(r) for r in dset.labels}
+    per_replica = [t.numpy() for t in strategy.experimental_local_results(random_labels)]
+    assert all(r.shape == (4, 5) and {tuple(v) for v in r} <= rows for r in per_replica)
