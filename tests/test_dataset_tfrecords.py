@@ -347,3 +347,24 @@ def test_distributed_minibatches_under_mirrored_strategy(data_dir):
     rows = {tuple(r) for r in dset.labels}
     per_replica = [t.numpy() for t in strategy.experimental_local_results(random_labels)]
     assert all(r.shape == (4, 5) and {tuple(v) for v in r} <= rows for r in per_replica)
+
+
+def test_exporter_renames_labels_then_levels_from_the_top(tmp_path, monkeypatch):
+    """If the renames stop half-way, the reader sees missing levels, not a smaller dataset."""
+    renamed = []
+    real_rename = tf.io.gfile.rename
+    monkeypatch.setattr(
+        tf.io.gfile, "rename", lambda a, b, overwrite=False: (renamed.append(b), real_rename(a, b, overwrite))
+    )
+    with TFRecordExporter(str(tmp_path / "d"), 1, print_progress=False) as tfr:
+        tfr.add_image(np.zeros([16, 16, 3], np.uint8))
+        tfr.add_labels(np.ones([1, 2]))
+    assert [pathlib.Path(p).name for p in renamed] == [
+        "d-rxx.labels",
+        "d-r04.tfrecords",
+        "d-r03.tfrecords",
+        "d-r02.tfrecords",
+    ]
+    (tmp_path / "d" / "d-r02.tfrecords").unlink()  # As if the last rename had not happened.
+    with pytest.raises(DatasetError, match="lacks the level file"):
+        TFRecordDataset(str(tmp_path / "d"))

@@ -97,6 +97,7 @@ def extract(tfrecord_dir: str, output_dir: str) -> None:
     dset = _open_dataset(tfrecord_dir, 0)
     print(f'Extracting images to "{output_dir}"')
     tf.io.gfile.makedirs(output_dir)
+    interval = max(1000, 10 ** (len(str(dset.num_images)) - 2))  # About 10 to 100 progress lines.
     idx = 0
     for images, _ in dset.iter_np(0):
         for image in images:
@@ -105,6 +106,8 @@ def extract(tfrecord_dir: str, output_dir: str) -> None:
             with tf.io.gfile.GFile(posixpath.join(output_dir, f"img{idx:08d}.png"), "wb") as f:
                 f.write(buf.getvalue())
             idx += 1
+            if idx % interval == 0:
+                print(f"  {idx} / {dset.num_images} images", flush=True)
     print(f"Extracted {idx} images.")
 
 

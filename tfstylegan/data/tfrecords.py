@@ -288,14 +288,13 @@ class TFRecordExporter:
         if self.cur_images == 0:
             self._discard()
             raise DatasetError(f"no images were added to {self.tfrecord_dir}; nothing written")
-        stale = [f for f in _existing_dataset_files(self.tfrecord_dir) if f not in self._final_files]
-        for path in stale:  # Only reachable with overwrite=True (checked in __init__).
+        for path in _existing_dataset_files(self.tfrecord_dir):  # Only with overwrite=True (see __init__).
             tf.io.gfile.remove(path)
-        # Labels first, then the levels from low to high resolution: the highest level is what
-        # the reader looks at first, so the dataset looks complete only once everything is there.
-        for tmp, final in sorted(
-            zip(self._tmp_files, self._final_files), key=lambda p: not p[1].endswith(".labels")
-        ):
+        # Labels first, then the levels from the full resolution down to 4x4: the reader needs
+        # every level below the largest one, so until the last rename the directory reads as
+        # incomplete, never as a smaller or mixed dataset.
+        pairs = list(zip(self._tmp_files, self._final_files))
+        for tmp, final in sorted(pairs, key=lambda p: not p[1].endswith(LABELS_SUFFIX)):  # Stable sort.
             tf.io.gfile.rename(tmp, final, overwrite=True)
         if self.print_progress:
             print(f"Added {self.cur_images} images.", flush=True)
