@@ -60,9 +60,7 @@ def _open_dataset(tfrecord_dir: str, max_label_size) -> TFRecordDataset:
 
 def _to_pil(image: np.ndarray) -> PIL.Image.Image:
     """``[H, W, C]`` uint8 with C in {1, 3} as a PIL image."""
-    return (
-        PIL.Image.fromarray(image[:, :, 0], "L") if image.shape[2] == 1 else PIL.Image.fromarray(image, "RGB")
-    )
+    return PIL.Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)  # Mode L or RGB.
 
 
 # ----------------------------------------------------------------------------
@@ -263,7 +261,9 @@ def create_lsun(
                     crop = min(img.shape[:2])
                     top, left = (img.shape[0] - crop) // 2, (img.shape[1] - crop) // 2
                     img = img[top : top + crop, left : left + crop]
-                    img = PIL.Image.fromarray(img, "RGB").resize((resolution, resolution), PIL.Image.LANCZOS)
+                    img = PIL.Image.fromarray(img).resize(
+                        (resolution, resolution), PIL.Image.Resampling.LANCZOS
+                    )
                     tfr.add_image(np.asarray(img))
                 except (OSError, ValueError) as e:
                     print(f"Skipping an image: {e}")
@@ -299,7 +299,7 @@ def create_lsun_wide(
                     if img.shape[1] < width or ch < height:
                         continue
                     img = img[(img.shape[0] - ch) // 2 : (img.shape[0] + ch) // 2]
-                    img = PIL.Image.fromarray(img, "RGB").resize((width, height), PIL.Image.LANCZOS)
+                    img = PIL.Image.fromarray(img).resize((width, height), PIL.Image.Resampling.LANCZOS)
                     canvas = np.zeros([width, width, 3], dtype=np.uint8)
                     canvas[(width - height) // 2 : (width + height) // 2] = np.asarray(img)
                     tfr.add_image(canvas)

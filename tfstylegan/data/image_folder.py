@@ -141,7 +141,7 @@ class ImageLoader:
                     "all images must have the same size, or pass --resize RES"
                 )
         elif (w, h) != (self.resize, self.resize):
-            img = self._to_square(img).resize((self.resize, self.resize), PIL.Image.LANCZOS)
+            img = self._to_square(img).resize((self.resize, self.resize), PIL.Image.Resampling.LANCZOS)
         arr = np.asarray(img)
         if arr.ndim == 2:
             arr = arr[:, :, np.newaxis]  # [H, W] => [H, W, 1]
