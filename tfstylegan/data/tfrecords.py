@@ -566,8 +566,10 @@ class TFRecordDataset:
         Args:
             minibatch_size: the global minibatch size. With ``input_context`` each input
                 pipeline yields ``input_context.get_per_replica_batch_size(minibatch_size)``.
-            lod: level of detail; the data comes from level ``floor(lod)``, i.e. the file
-                ``r{resolution_log2 - floor(lod):02d}``.
+            lod: level of detail (a Python number); the data comes from level ``floor(lod)``,
+                i.e. the file ``r{resolution_log2 - floor(lod):02d}``. Build a new dataset (and
+                iterator) when ``floor(lod)`` or the minibatch size changes, as the original's
+                ``configure()`` does.
             input_context: from ``strategy.distribute_datasets_from_function``; the records
                 are split into ``num_input_pipelines`` disjoint shards.
             seed: shuffle seed, None = nondeterministic.
