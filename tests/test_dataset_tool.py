@@ -448,3 +448,17 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path):
     assert proc.returncode == 1
     assert f"Error: dataset directory {tmp_path / 'missing'} does not exist" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_restricted_unpickler_allowlist_cannot_be_modified():
+    """BUILD on an allowed global (all C functions or immutable types) fails instead of patching it."""
+    from tfstylegan.data import archives
+
+    for module, name in archives._ALLOWED_GLOBALS:
+        data = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b"N}X\x01\x00\x00\x00xK\x01s\x86b."
+        with pytest.raises((AttributeError, TypeError)):
+            archives.RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
+    ok = pickle.dumps({"data": np.arange(3, dtype=np.uint8), "labels": [1, 2]}, protocol=2)
+    loaded = archives.RestrictedUnpickler(io.BytesIO(ok), encoding="latin1").load()
+    np.testing.assert_array_equal(loaded["data"], [0, 1, 2])
+    assert loaded["labels"] == [1, 2]
