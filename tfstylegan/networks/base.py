@@ -5,9 +5,38 @@ from __future__ import annotations
 import types
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 _KERAS_KWARGS = ("trainable", "dtype")
+
+
+def nf_fn(fmap_base: int, fmap_decay: float, fmap_max: int):
+    """The original's feature-map count per stage: ``min(int(base / 2**(stage*decay)), max)``."""
+    return lambda stage: min(int(fmap_base / (2.0 ** (stage * fmap_decay))), fmap_max)
+
+
+def resolution_log2(resolution: int) -> int:
+    """log2 of a power-of-two resolution >= 4, with a clear error otherwise."""
+    log2 = int(np.log2(resolution)) if resolution > 0 else 0
+    if resolution < 4 or 2**log2 != resolution:
+        raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
+    return log2
+
+
+def check_structure(structure: str) -> str:
+    """Resolve the original's ``structure`` argument ('auto' means 'recursive')."""
+    if structure == "auto":
+        return "recursive"
+    if structure not in ("fixed", "linear", "recursive"):
+        raise ValueError(f"structure must be 'auto', 'fixed', 'linear' or 'recursive', got {structure!r}")
+    return structure
+
+
+def check_nonlinearity(arg: str, value: str) -> None:
+    """The networks take the original's 'lrelu' or 'relu'."""
+    if value not in ("lrelu", "relu"):
+        raise ValueError(f"{arg} must be 'lrelu' or 'relu', got {value!r}")
 
 
 class Network(keras.Model):
@@ -49,6 +78,14 @@ class Network(keras.Model):
     def static_kwargs(self) -> dict:
         """The keyword arguments given at construction, in order (the original's ``static_kwargs``)."""
         return dict(self._static_kwargs)
+
+    def _setup_growth(self):
+        """Validate and resolve what G_synthesis and D_basic share: resolution, structure, fmaps."""
+        c = self.cfg
+        self.resolution_log2 = resolution_log2(c.resolution)
+        self.structure = check_structure(c.structure)
+        check_nonlinearity("nonlinearity", c.nonlinearity)
+        self.nf = nf_fn(c.fmap_base, c.fmap_decay, c.fmap_max)
 
     def _add_lod(self):
         """The non-trainable float32 ``lod`` variable (level of detail, 0 = full resolution)."""

@@ -7,7 +7,6 @@ import tensorflow as tf
 
 from tfstylegan import layers, ops
 from tfstylegan.networks.base import Network
-from tfstylegan.networks.synthesis import check_structure, nf_fn, resolution_log2
 
 # The original D_basic keyword arguments and their defaults.
 D_KWARGS = dict(
@@ -45,11 +44,7 @@ class DBasic(Network):
     def __init__(self, name: str = "D", **kwargs):
         super().__init__(name=name, **kwargs)
         c = self.cfg
-        self.resolution_log2 = resolution_log2(c.resolution)
-        self.structure = check_structure(c.structure)
-        if c.nonlinearity not in ("lrelu", "relu"):
-            raise ValueError(f"nonlinearity must be 'lrelu' or 'relu', got {c.nonlinearity!r}")
-        self.nf = nf_fn(c.fmap_base, c.fmap_decay, c.fmap_max)
+        self._setup_growth()
         log2 = self.resolution_log2
         act = dict(nonlinearity=c.nonlinearity, use_wscale=c.use_wscale, dtype=self.dtype_policy)
         # self.fromrgb[res - 2] reads images at resolution 2**res.

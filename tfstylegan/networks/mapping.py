@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfstylegan import layers, ops
-from tfstylegan.networks.base import Network
+from tfstylegan.networks.base import Network, check_nonlinearity
 
 # The original G_mapping keyword arguments and their defaults.
 MAPPING_KWARGS = dict(
@@ -41,8 +41,7 @@ class GMapping(Network):
     def __init__(self, name: str = "G_mapping", **kwargs):
         super().__init__(name=name, **kwargs)
         c = self.cfg
-        if c.mapping_nonlinearity not in ("lrelu", "relu"):
-            raise ValueError(f"mapping_nonlinearity must be 'lrelu' or 'relu', got {c.mapping_nonlinearity!r}")
+        check_nonlinearity("mapping_nonlinearity", c.mapping_nonlinearity)
         self.label_embedding = (
             layers.LabelEmbedding(c.latent_size, name="LabelConcat", dtype=self.dtype_policy)
             if c.label_size

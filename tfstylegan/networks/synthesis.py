@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfstylegan import layers, ops
@@ -31,28 +28,6 @@ SYNTHESIS_KWARGS = dict(
     blur_filter=[1, 2, 1],  # Low-pass filter applied after upsampling; None = no filtering.
     structure="auto",  # 'fixed', 'linear', 'recursive'; 'auto' = 'recursive'.
 )
-
-
-def nf_fn(fmap_base: int, fmap_decay: float, fmap_max: int):
-    """The original's feature-map count per stage: ``min(int(base / 2**(stage*decay)), max)``."""
-    return lambda stage: min(int(fmap_base / (2.0 ** (stage * fmap_decay))), fmap_max)
-
-
-def resolution_log2(resolution: int) -> int:
-    """log2 of a power-of-two resolution >= 4, with a clear error otherwise."""
-    log2 = int(np.log2(resolution)) if resolution > 0 else 0
-    if resolution < 4 or 2**log2 != resolution:
-        raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
-    return log2
-
-
-def check_structure(structure: str) -> str:
-    """Resolve the original's ``structure`` argument ('auto' means 'recursive')."""
-    if structure == "auto":
-        return "recursive"
-    if structure not in ("fixed", "linear", "recursive"):
-        raise ValueError(f"structure must be 'auto', 'fixed', 'linear' or 'recursive', got {structure!r}")
-    return structure
 
 
 class _DefaultRandom:
@@ -95,11 +70,7 @@ class GSynthesis(Network):
     def __init__(self, name: str = "G_synthesis", **kwargs):
         super().__init__(name=name, **kwargs)
         c = self.cfg
-        self.resolution_log2 = resolution_log2(c.resolution)
-        self.structure = check_structure(c.structure)
-        if c.nonlinearity not in ("lrelu", "relu"):
-            raise ValueError(f"nonlinearity must be 'lrelu' or 'relu', got {c.nonlinearity!r}")
-        self.nf = nf_fn(c.fmap_base, c.fmap_decay, c.fmap_max)
+        self._setup_growth()
         self.num_layers = self.resolution_log2 * 2 - 2
         self.num_styles = self.num_layers if c.use_styles else 1
 
@@ -263,11 +234,3 @@ class GSynthesis(Network):
         if log2 == 2:  # 4x4 output: nothing to grow
             return torgb(2, x)
         return grow(x, 3, log2 - 3)
-
-    @property
-    def output_resolution(self) -> int:
-        return self.cfg.resolution
-
-    def lod_resolution(self, lod: float) -> int:
-        """The resolution at which a given lod produces new detail."""
-        return 2 ** (self.resolution_log2 - int(math.floor(lod)))
