@@ -1,0 +1,95 @@
+"""What the command-line tools share: flag parsing, usage errors and exit codes.
+
+Each tool defines its flags on its own ``absl.flags.FlagValues`` rather than the global
+``FLAGS``, because the tools share flag names (``--network``, ``--truncation_psi``,
+``--data_dir``) and must coexist in one process: the training loop imports the metric
+runner, and the tests drive every tool in-process. :func:`run_tool` plays the part of
+``absl.app.run``: ``--help``, parsing, and turning user errors (``app.UsageError``, bad
+flag values, unreadable inputs) into one ``<tool>: error: ...`` line on stderr and exit
+status 1, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+from absl import app, flags
+
+_HELP = ("--help", "-h", "--helpshort", "--helpfull", "-?")
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that describe a problem with the user's inputs, not a bug."""
+    from tfstylegan.data.tfrecords import DatasetError
+    from tfstylegan.legacy.convert import ConversionError
+    from tfstylegan.legacy.unpickle import LegacyPickleError
+    from tfstylegan.loading import NetworkSourceError
+    from tfstylegan.metrics.fid import InceptionWeightsError
+
+    return (
+        app.UsageError,
+        flags.Error,
+        NetworkSourceError,
+        LegacyPickleError,
+        ConversionError,
+        InceptionWeightsError,
+        DatasetError,
+    )
+
+
+def run_tool(
+    main: Callable[[list[str]], None],
+    flag_values: flags.FlagValues,
+    argv: Sequence[str] | None,
+    *,
+    prog: str,
+    doc: str,
+) -> int:
+    """Parse ``argv`` into ``flag_values`` and run ``main(remaining_args)``.
+
+    Args:
+        main: The tool; raises ``app.UsageError`` (or another user error) on bad input.
+        flag_values: The tool's flags; reset to their defaults before parsing.
+        argv: Command line including the program name; None = ``sys.argv``.
+        prog: Program name for messages.
+        doc: Usage text printed by ``--help`` before the flags.
+
+    Returns:
+        The exit status: 0 on success, 1 on a user error.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    if any(arg in _HELP for arg in argv[1:]):
+        print(doc.strip() + "\n\nFlags:\n" + flag_values.get_help(include_special_flags=False))
+        return 0
+    flag_values.unparse_flags()
+    try:
+        rest = flag_values(argv)
+        main(rest)
+    except _user_errors() as e:
+        message = str(e).strip() or type(e).__name__
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        if isinstance(e, (app.UsageError, flags.Error)):
+            print(f"Run '{prog} --help' for the flags.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def usage_error(flag: str, message: str) -> app.UsageError:
+    """An ``app.UsageError`` whose text starts with the flag it is about."""
+    return app.UsageError(f"--{flag}: {message}")
+
+
+def load_networks_from_flag(source: str, flag: str = "network"):
+    """:func:`tfstylegan.loading.load_networks`, reporting a bad source as a usage error of ``flag``."""
+    from tfstylegan.legacy.convert import ConversionError
+    from tfstylegan.legacy.unpickle import LegacyPickleError
+    from tfstylegan.loading import NetworkSourceError, load_networks
+
+    try:
+        return load_networks(source)
+    except (NetworkSourceError, LegacyPickleError, ConversionError) as e:
+        raise usage_error(flag, str(e)) from None
+
+
+__all__ = ["load_networks_from_flag", "run_tool", "usage_error"]

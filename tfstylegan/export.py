@@ -1,0 +1,210 @@
+"""Exporting trained networks: ``.keras`` files and a SavedModel that serves images.
+
+``.keras`` files come in two kinds:
+
+- **Gs alone**: ``Gs.save("gs.keras")``, i.e. a plain :class:`~tfstylegan.GStyle`. Enough
+  to generate images; ``keras.saving.load_model`` returns the generator.
+- **A bundle** of ``G``, ``D`` and ``Gs``: :class:`NetworkBundle`, written by
+  :func:`save_keras`. It holds everything an original pickle holds (weights, ``lod``,
+  ``dlatent_avg``, the stored noise), so it converts back to a pickle losslessly.
+
+:func:`export_saved_model` writes a TensorFlow SavedModel of ``Gs`` that loads with
+plain ``tf.saved_model.load`` and runs without this package installed. Signatures:
+
+- ``serving_default(latents, labels, truncation_psi, truncation_cutoff)``: the stored
+  noise inputs (deterministic).
+- ``random_noise(latents, labels, truncation_psi, truncation_cutoff, noise_seeds)``:
+  fresh noise, a pure function of each row's ``noise_seeds`` entry.
+
+Inputs: ``latents`` float32 ``[N, latent_size]``; ``labels`` float32
+``[N, label_size]`` (``[N, 0]`` for an unconditional network); ``truncation_psi``
+float32 scalar (1 disables truncation); ``truncation_cutoff`` int32 scalar (the number
+of layers truncated, counted from the coarsest; <= 0 disables, >= ``num_layers`` truncates
+all); ``noise_seeds`` int64 ``[N]``. Output: ``{"images": uint8 [N, R, R, C]}`` (NHWC,
+converted like the original's ``convert_images_to_uint8``). The exported object also has
+``info()`` returning the network's sizes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import keras
+import tensorflow as tf
+
+from tfstylegan.networks import DBasic, GStyle
+from tfstylegan.ops import convert_images_to_uint8
+
+_BUNDLE_KEYS = ("G", "D", "Gs")
+
+
+@keras.saving.register_keras_serializable(package="tfstylegan")
+class NetworkBundle(keras.Model):
+    """``G``, ``D`` and ``Gs`` in one Keras model, so that one ``.keras`` file holds them all.
+
+    It is only a container (it has no ``call``); its config is the three networks'
+    serialized configs and its weights are theirs.
+
+    Args:
+        G: The generator being trained (:class:`~tfstylegan.GStyle`).
+        D: The discriminator (:class:`~tfstylegan.DBasic`).
+        Gs: The long-term average of the generator (:class:`~tfstylegan.GStyle`).
+    """
+
+    def __init__(self, G: GStyle, D: DBasic, Gs: GStyle, name: str = "network_bundle", **kwargs):
+        super().__init__(name=name, **kwargs)
+        for key, net, cls in (("G", G, GStyle), ("D", D, DBasic), ("Gs", Gs, GStyle)):
+            if not isinstance(net, cls):
+                raise TypeError(f"NetworkBundle: {key} must be a {cls.__name__}, got {type(net).__name__}")
+        self.G = G
+        self.D = D
+        self.Gs = Gs
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({key: keras.saving.serialize_keras_object(getattr(self, key)) for key in _BUNDLE_KEYS})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        nets = {key: keras.saving.deserialize_keras_object(config.pop(key)) for key in _BUNDLE_KEYS}
+        return cls(**nets, **config)
+
+
+def _replace_atomically(write, path: str, suffix: str = "") -> None:
+    """Run ``write(tmp_path)`` next to ``path``, then move the result onto ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp_dir = tempfile.mkdtemp(prefix=".tmp-export-", dir=directory)
+    try:
+        tmp = os.path.join(tmp_dir, "out" + suffix)
+        write(tmp)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def save_keras(path: str | os.PathLike, Gs: GStyle, G: GStyle | None = None, D: DBasic | None = None) -> None:
+    """Write networks as a ``.keras`` file (atomically).
+
+    Args:
+        path: Destination; must end in ``.keras``.
+        Gs: The generator to export.
+        G, D: Give both to write a :class:`NetworkBundle` of ``G``, ``D`` and ``Gs``;
+            give neither to write ``Gs`` alone.
+    """
+    path = os.fspath(path)
+    if not path.endswith(".keras"):
+        raise ValueError(f"a .keras file name must end in '.keras', got {path!r}")
+    if (G is None) != (D is None):
+        raise ValueError("give both G and D (a bundle) or neither (Gs alone)")
+    model = Gs if G is None else NetworkBundle(G, D, Gs)
+    _replace_atomically(model.save, path, suffix=".keras")
+
+
+class _SampleNoise:
+    """Noise source for the synthesis network: per-row stateless draws.
+
+    Row ``i`` of every draw depends only on ``seeds[i]`` and the draw's index, so an
+    image does not depend on the other rows of its batch.
+    """
+
+    def __init__(self, seeds: tf.Tensor):
+        self.seeds = tf.cast(seeds, tf.int64)  # [N]
+        self.draws = 0
+
+    def normal(self, shape, dtype=tf.float32):
+        self.draws += 1
+        index = tf.constant(self.draws, tf.int64)
+        row_shape = list(shape[1:])
+
+        def row(seed):
+            return tf.random.stateless_normal(row_shape, seed=tf.stack([seed, index]), dtype=dtype)
+
+        return tf.map_fn(row, self.seeds, fn_output_signature=tf.TensorSpec(row_shape, dtype))
+
+
+class GsServing(tf.Module):
+    """A ``tf.Module`` around ``Gs`` with the serving functions of :func:`export_saved_model`."""
+
+    def __init__(self, Gs: GStyle):
+        super().__init__(name="Gs_serving")
+        self.Gs = Gs
+        cfg = Gs.cfg
+        self.latent_size = int(cfg.latent_size)
+        self.label_size = int(cfg.label_size)
+        args = [
+            tf.TensorSpec([None, self.latent_size], tf.float32, name="latents"),
+            tf.TensorSpec([None, self.label_size], tf.float32, name="labels"),
+            tf.TensorSpec([], tf.float32, name="truncation_psi"),
+            tf.TensorSpec([], tf.int32, name="truncation_cutoff"),
+        ]
+        self.serve = tf.function(self._serve, input_signature=args)
+        self.serve_random_noise = tf.function(
+            self._serve_random_noise,
+            input_signature=[*args, tf.TensorSpec([None], tf.int64, name="noise_seeds")],
+        )
+        self.info = tf.function(self._info, input_signature=[])
+
+    def _dlatents(self, latents, labels, truncation_psi, truncation_cutoff):
+        Gs = self.Gs
+        dlatents = Gs.mapping(latents, labels if self.label_size else None)  # [N, num_layers, dlatent_size]
+        # Same rule as GStyle with Python values: psi == 1 or cutoff <= 0 leaves W as is.
+        truncate = tf.logical_and(tf.not_equal(truncation_psi, 1.0), truncation_cutoff > 0)
+        return tf.cond(
+            truncate,
+            lambda: Gs.truncate(dlatents, truncation_psi, truncation_cutoff),
+            lambda: tf.identity(dlatents),
+        )
+
+    def _serve(self, latents, labels, truncation_psi, truncation_cutoff):
+        dlatents = self._dlatents(latents, labels, truncation_psi, truncation_cutoff)
+        images = self.Gs.synthesis(dlatents, randomize_noise=False)
+        return {"images": convert_images_to_uint8(images)}
+
+    def _serve_random_noise(self, latents, labels, truncation_psi, truncation_cutoff, noise_seeds):
+        dlatents = self._dlatents(latents, labels, truncation_psi, truncation_cutoff)
+        images = self.Gs.synthesis(dlatents, randomize_noise=True, rng=_SampleNoise(noise_seeds))
+        return {"images": convert_images_to_uint8(images)}
+
+    def _info(self):
+        cfg = self.Gs.cfg
+        return {
+            "latent_size": tf.constant(self.latent_size, tf.int32),
+            "label_size": tf.constant(self.label_size, tf.int32),
+            "resolution": tf.constant(int(cfg.resolution), tf.int32),
+            "num_channels": tf.constant(int(cfg.num_channels), tf.int32),
+            "num_layers": tf.constant(int(self.Gs.num_layers), tf.int32),
+            "default_truncation_psi": tf.constant(
+                1.0 if cfg.truncation_psi is None else float(cfg.truncation_psi), tf.float32
+            ),
+            "default_truncation_cutoff": tf.constant(
+                0 if cfg.truncation_cutoff is None else int(cfg.truncation_cutoff), tf.int32
+            ),
+        }
+
+
+def export_saved_model(Gs: GStyle, export_dir: str | os.PathLike) -> None:
+    """Write ``Gs`` as a SavedModel that serves uint8 images (see the module docstring).
+
+    The directory is written next to its final place and moved there when complete;
+    an existing directory is replaced.
+
+    Args:
+        Gs: The generator.
+        export_dir: Destination directory.
+    """
+    module = GsServing(Gs)
+    signatures = {"serving_default": module.serve, "random_noise": module.serve_random_noise}
+    _replace_atomically(
+        lambda tmp: tf.saved_model.save(module, tmp, signatures=signatures), os.fspath(export_dir)
+    )
+
+
+__all__ = ["GsServing", "NetworkBundle", "export_saved_model", "save_keras"]
