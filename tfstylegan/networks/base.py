@@ -39,6 +39,24 @@ def check_nonlinearity(arg: str, value: str) -> None:
         raise ValueError(f"{arg} must be 'lrelu' or 'relu', got {value!r}")
 
 
+def lod_cond(lod_in, op: str, level: int, lod_range, true_fn, false_fn):
+    """``tf.cond(lod_in < level)`` (op ``'<'``) or ``lod_in > level`` (op ``'>'``) of the recursive structure.
+
+    ``lod_range = (lo, hi)`` is an optional static promise ``lo <= lod < hi`` from the
+    caller (the trainer passes ``[floor(lod), floor(lod) + 1)``). When it decides the
+    comparison, the branch is chosen at trace time: the graph then holds only the
+    layers of one level, and a compiled training step with R1 traces in seconds
+    instead of tens of seconds. The values are those of the dynamic choice.
+    """
+    if lod_range is not None:
+        lo, hi = lod_range
+        if op == "<" and (hi <= level or lo >= level):
+            return true_fn() if hi <= level else false_fn()
+        if op == ">" and (lo > level or hi <= level):
+            return true_fn() if lo > level else false_fn()
+    return tf.cond(lod_in < level if op == "<" else lod_in > level, true_fn, false_fn)
+
+
 class Network(keras.Model):
     """Base class of G_mapping, G_synthesis, G_style and D_basic.
 

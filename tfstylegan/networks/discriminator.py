@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfstylegan import layers, ops
-from tfstylegan.networks.base import Network
+from tfstylegan.networks.base import Network, lod_cond
 
 # The original D_basic keyword arguments and their defaults.
 D_KWARGS = dict(
@@ -103,7 +103,8 @@ class DBasic(Network):
         out += wb("4x4/Conv", self.conv4) + wb("4x4/Dense0", self.dense0) + wb("4x4/Dense1", self.dense1)
         return out
 
-    def call(self, images, labels=None):
+    def call(self, images, labels=None, lod_range=None):
+        """Scores ``[N, 1]``; ``lod_range``: optional static ``(lo, hi)``, ``lo <= lod < hi`` (see ``lod_cond``)."""
         c = self.cfg
         images = tf.cast(images, self.compute_dtype)
         lod_in = tf.cast(self.lod, self.compute_dtype)
@@ -139,7 +140,7 @@ class DBasic(Network):
                     return fromrgb(ops.downscale2d(images, 2**lod), res)
 
                 if lod > 0:
-                    x = tf.cond(lod_in < lod, lambda: grow(res + 1, lod - 1), start_here)
+                    x = lod_cond(lod_in, "<", lod, lod_range, lambda: grow(res + 1, lod - 1), start_here)
                 else:
                     x = start_here()
                 if res == 2:
@@ -149,7 +150,7 @@ class DBasic(Network):
                 def fade():
                     return ops.lerp(x, fromrgb(ops.downscale2d(images, 2 ** (lod + 1)), res - 1), lod_in - lod)
 
-                return tf.cond(lod_in > lod, fade, lambda: x)
+                return lod_cond(lod_in, ">", lod, lod_range, fade, lambda: x)
 
             x = grow(2, log2 - 2)
         scores = self._block4(x)

@@ -50,6 +50,8 @@ class GStyle(Network):
     ``truncation_cutoff_val``, ``dlatent_avg_beta``, ``style_mixing_prob``,
     ``randomize_noise``, ``is_training``, ``is_validation``, ``rng``) replace the
     configured values for that call, as the original's ``Network.run(**kwargs)`` does.
+    ``lod_range=(lo, hi)`` promises ``lo <= lod < hi`` so the recursive synthesis is
+    pruned at trace time (see ``networks.base.lod_cond``).
 
     - ``is_training=True``: no truncation; ``dlatent_avg`` is updated with
       ``dlatent_avg_beta``; style mixing with ``style_mixing_prob``.
@@ -109,6 +111,7 @@ class GStyle(Network):
         is_validation=False,
         randomize_noise=None,
         rng=None,
+        lod_range=None,
     ):
         c = self._cfg
         pick = lambda value, key: c[key] if value is CONFIG else value
@@ -143,7 +146,7 @@ class GStyle(Network):
         if truncation_psi is not None and truncation_cutoff is not None:
             dlatents = self.truncate(dlatents, truncation_psi, truncation_cutoff)
 
-        return self.synthesis(dlatents, randomize_noise=randomize_noise, rng=rng)
+        return self.synthesis(dlatents, randomize_noise=randomize_noise, rng=rng, lod_range=lod_range)
 
     def _style_mix(self, dlatents, latents, labels, prob, rng):
         """Style mixing regularisation: layers >= a random cutoff take a second W."""

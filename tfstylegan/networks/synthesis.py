@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfstylegan import layers, ops
-from tfstylegan.networks.base import Network
+from tfstylegan.networks.base import Network, lod_cond
 
 # The original G_synthesis keyword arguments and their defaults.
 SYNTHESIS_KWARGS = dict(
@@ -157,7 +157,7 @@ class GSynthesis(Network):
 
     # ------------------------------------------------------------------ call
 
-    def call(self, dlatents, randomize_noise=None, rng=None, lod=None):
+    def call(self, dlatents, randomize_noise=None, rng=None, lod=None, lod_range=None):
         """Synthesize images.
 
         Args:
@@ -167,6 +167,8 @@ class GSynthesis(Network):
             rng: Source of randomness (``tf.random.Generator``-like); ``None`` = global.
             lod: Level of detail to use instead of the ``lod`` variable (a float or a
                 scalar tensor); used by G_style to drive this network with its own lod.
+            lod_range: Optional static bounds ``(lo, hi)`` with ``lo <= lod < hi``
+                that prune the recursive structure at trace time (see ``lod_cond``).
 
         Returns:
             NHWC images ``[N, resolution, resolution, num_channels]``.
@@ -225,10 +227,10 @@ class GSynthesis(Network):
                 return ops.upscale2d(blend, 2**lod)
 
             def here():
-                return tf.cond(lod_in > lod, fade, exact)
+                return lod_cond(lod_in, ">", lod, lod_range, fade, exact)
 
             if lod > 0:
-                return tf.cond(lod_in < lod, lambda: grow(y, res + 1, lod - 1), here)
+                return lod_cond(lod_in, "<", lod, lod_range, lambda: grow(y, res + 1, lod - 1), here)
             return here()
 
         if log2 == 2:  # 4x4 output: nothing to grow
