@@ -3,6 +3,8 @@
 Main entry points:
 
 - :func:`load_network_pkl` / :func:`save_network_pkl`: original ``(G, D, Gs)`` pickles.
+- :func:`load_networks`: a pickle, a ``.keras`` file or a training run directory;
+  :func:`export_saved_model`: a SavedModel that serves Gs.
 - :class:`GStyle` (G, Gs), :class:`DBasic` (D), :class:`GMapping`, :class:`GSynthesis`.
 - :func:`convert_images_to_uint8`: network images in [-1, 1] -> uint8.
 
@@ -21,6 +23,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_network_pkl": "tfstylegan.legacy.network_pkl",
     "save_network_pkl": "tfstylegan.legacy.network_pkl",
+    "load_networks": "tfstylegan.loading",
+    "export_saved_model": "tfstylegan.export",
     "GStyle": "tfstylegan.networks",
     "DBasic": "tfstylegan.networks",
     "GMapping": "tfstylegan.networks",
