@@ -11,10 +11,13 @@ status 1, without a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from absl import app, flags
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Quiet C++ logs unless asked; TensorFlow loads later.
 
 _HELP = ("--help", "-h", "--helpshort", "--helpfull", "-?")
 
