@@ -11,8 +11,11 @@ Conventions shared with the original ``pretrained_example.py`` and
   ``tf.random.Generator`` objects, one per image, so an image never depends on the
   other images of its batch: for seed images the generator is
   ``tf.random.Generator.from_seed(seed)``.
-- Everything runs eagerly, so an image equals what ``Gs.generate`` returns for the
-  same latent in Python, bit for bit.
+- Everything runs eagerly and, by default, one image per network call, so an image
+  equals what ``Gs.generate`` returns for that latent alone in Python, bit for bit, and
+  does not depend on the other images of a run. (TensorFlow's CPU and GPU kernels may
+  round differently for other batch sizes or in compiled graphs: a rare pixel then
+  differs by one 8-bit level. ``batch_size`` trades that for speed.)
 
 Every figure function returns a ``PIL.Image``; sizes follow the network's resolution and
 number of layers (the paper used 1024 x 1024 FFHQ networks with 18 layers).
@@ -179,7 +182,7 @@ def generate(
     truncation_psi: float | None = None,
     truncation_cutoff: int | None = None,
     noise: Sequence[tf.random.Generator] | None = None,
-    batch_size: int = 8,
+    batch_size: int = 1,
 ) -> np.ndarray:
     """Float images of ``Gs.generate`` over minibatches.
 
@@ -242,7 +245,7 @@ def generate_seeds(
     return generate_uint8(Gs, latents, labels, noise=noise, **kwargs)
 
 
-def _synthesize_uint8(Gs: GStyle, dlatents: np.ndarray, batch_size: int = 8) -> np.ndarray:
+def _synthesize_uint8(Gs: GStyle, dlatents: np.ndarray, batch_size: int = 1) -> np.ndarray:
     """uint8 images of W vectors ``[N, num_layers, dlatent_size]`` with the stored noise."""
     out = []
     for start in range(0, len(dlatents), max(int(batch_size), 1)):
@@ -299,7 +302,7 @@ def uncurated_figure(
     truncation_cutoff: int | None = None,
     row_psis: Sequence[float] | None = None,
     random_noise: bool = True,
-    batch_size: int = 8,
+    batch_size: int = 1,
 ) -> PIL.Image.Image:
     """Uncurated images at several sizes (figures 2, 10-12).
 
@@ -379,7 +382,7 @@ def style_mixing_figure(
     label: np.ndarray | None = None,
     truncation_psi: float | None = None,
     truncation_cutoff: int | None = None,
-    batch_size: int = 8,
+    batch_size: int = 1,
 ) -> PIL.Image.Image:
     """Style mixing (figure 3): a matrix of row images given styles of column images.
 
@@ -444,7 +447,7 @@ def noise_detail_figure(
     label: np.ndarray | None = None,
     truncation_psi: float = 1.0,
     truncation_cutoff: int | None = None,
-    batch_size: int = 8,
+    batch_size: int = 1,
 ) -> PIL.Image.Image:
     """Noise detail (figure 4): one latent, many noise draws.
 
@@ -506,7 +509,7 @@ def noise_components_figure(
     label: np.ndarray | None = None,
     truncation_psi: float = 1.0,
     truncation_cutoff: int | None = None,
-    batch_size: int = 8,
+    batch_size: int = 1,
 ) -> PIL.Image.Image:
     """Noise components (figure 5): stored noise kept only in some layers.
 
@@ -576,7 +579,7 @@ def truncation_figure(
     *,
     label: np.ndarray | None = None,
     truncation_cutoff: int | None = None,
-    batch_size: int = 8,
+    batch_size: int = 1,
 ) -> PIL.Image.Image:
     """The truncation trick (figure 8): one row per seed, one column per psi.
 
@@ -610,7 +613,7 @@ def rank_by_discriminator(
     label: np.ndarray | None = None,
     *,
     random_noise: bool = False,
-    batch_size: int = 8,
+    batch_size: int = 1,
     **kwargs,
 ) -> list[tuple[int, float, np.ndarray]]:
     """The ``keep`` seeds whose images ``D`` scores highest.

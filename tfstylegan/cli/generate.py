@@ -87,7 +87,14 @@ flags.DEFINE_bool("grid", False, "Write one grid image (grid.png) instead of one
 flags.DEFINE_integer(
     "grid_cols", 0, "Columns of the grid; 0 = ceil(sqrt(number of images)).", lower_bound=0, **_d
 )
-flags.DEFINE_integer("batch_size", 8, "Images per network call.", lower_bound=1, **_d)
+flags.DEFINE_integer(
+    "batch_size",
+    1,
+    "Images per network call. 1 makes every image bit-equal to Gs.generate of its seed alone; larger "
+    "batches are faster but TensorFlow's kernels may then round a rare pixel one 8-bit level differently.",
+    lower_bound=1,
+    **_d,
+)
 flags.DEFINE_enum(
     "figure", None, [*FIGURES, "all"], "Write a figure of the paper instead of seed images.", **_d
 )
