@@ -3,6 +3,7 @@
 import math
 import os
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -56,18 +57,20 @@ def test_format_time_and_result_line():
 
 
 def test_cli_end_to_end(tmp_path, capsys, data_dir, shapes32):
-    run_dir, cache = tmp_path / "run", tmp_path / "cache"
+    run_dir, cache = tmp_path / "00001-run", tmp_path / "cache"
     run_dir.mkdir()
+    shutil.copy(data_dir / "small" / "network.pkl", run_dir / "network-snapshot-000140.pkl")
     (run_dir / "metric-fid64.txt").write_text("an earlier line\n")
-    args = [f"--network={data_dir / 'small' / 'network.pkl'}", f"--data_dir={shapes32}", "--metrics=fid64",
-            "--minibatch=16", f"--run_dir={run_dir}", f"--cache_dir={cache}", *RANDOM_INCEPTION]
+    args = [f"--network={run_dir}", f"--data_dir={shapes32}", "--metrics=fid64", "--minibatch=16",
+            f"--cache_dir={cache}", *RANDOM_INCEPTION]
     code, out, err = run_calc(capsys, *args)
     assert code == 0, err
     assert "RANDOM weights" in err and "MEANINGLESS" in err
-    match = re.search(r"^network\s+time \d+s\s+fid64 (\S+)$", out, flags=re.M)
+    match = re.search(r"^network-snapshot-000140\s+time \d+s\s+fid64 (\S+)$", out, flags=re.M)
     assert match, out
     value = float(match.group(1))
     assert math.isfinite(value) and value >= 0
+    # The line goes to the run directory's metric log, after what it held.
     assert (run_dir / "metric-fid64.txt").read_text() == "an earlier line\n" + match.group(0) + "\n"
     assert len(os.listdir(cache)) == 1  # the real statistics
 

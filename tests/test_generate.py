@@ -230,6 +230,22 @@ def test_uncurated_row_psis(small):
     np.testing.assert_array_equal(two[32:], one[32:])
 
 
+def test_grayscale_network_from_a_keras_file(tmp_path, capsys):
+    Gs = tfstylegan.GStyle(name="Gs", resolution=8, num_channels=1, fmap_base=32, fmap_max=8, latent_size=8,
+                           dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
+    Gs.save(tmp_path / "gs.keras")
+    args = [f"--network={tmp_path / 'gs.keras'}", f"--outdir={tmp_path / 'out'}"]
+    assert run_generate(capsys, *args, "--seeds=1,2")[0] == 0
+    mode, image = png(tmp_path / "out" / "seed0002.png")
+    assert mode == "L" and image.shape == (8, 8)
+    np.testing.assert_array_equal(image, reference(Gs, 2)[:, :, 0])
+    assert run_generate(capsys, *args, "--figure=noise-detail", "--num_samples=5")[0] == 0
+    with PIL.Image.open(tmp_path / "out" / "figure04-noise-detail.png") as im:
+        assert im.mode == "L" and im.size == (24, 16)
+    code, _, err = run_generate(capsys, *args, "--rank_by_d=1")
+    assert code == 1 and "--rank_by_d" in err and "only Gs" in err
+
+
 # ----------------------------------------------------------------------------------
 # Ranking by D.
 
