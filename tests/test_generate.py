@@ -305,6 +305,7 @@ def cond_pkl():
         ([], "--seeds"),
         (["--figure=truncation", "--truncation_psi=0.5"], "--truncation_psi"),
         (["--figure=style-mixing", "--style_ranges=1-2,3-4,5"], "--style_ranges"),
+        (["--figure=style-mixing", "--seeds=1,2"], "--seeds"),
         (["--figure=uncurated", "--lods=0,4"], "--lods"),  # 32 / 2**4 = 2 pixels
         (["--rank_by_d=5", "--seeds=1-3"], "--rank_by_d"),
         (["--rank_by_d=2", "--seeds=1-3", "--rank_pool=4"], "--rank_pool"),

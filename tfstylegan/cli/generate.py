@@ -208,6 +208,8 @@ def _check_flags_for_figure(figure: str) -> None:
         raise usage_error("grid", "cannot be combined with --figure")
     if figure == "all" and FLAGS.seeds is not None:
         raise usage_error("seeds", "--figure=all uses the paper's seeds; choose one figure to set them")
+    if figure == "style-mixing" and FLAGS.seeds is not None:
+        raise usage_error("seeds", "the style-mixing figure takes --row_seeds and --col_seeds")
     if FLAGS.noise_mode is not None and figure != "uncurated":
         raise usage_error(
             "noise_mode",
