@@ -1,0 +1,1 @@
+"""Training: compiled steps, the host loop, presets, checkpoints."""

@@ -1,0 +1,92 @@
+"""Full training checkpoints (``tf.train.Checkpoint``) and locating what to resume from.
+
+A checkpoint holds G, D, Gs, both optimizers (moments, step counters, learning rates),
+the random generator, the data iterator of the current level (its shuffle buffer and
+position) and the loop counters, so a resumed run continues exactly where it stopped.
+``tf.train.CheckpointManager`` writes each one under a new prefix and only then
+updates its index file, so a crash never leaves a half-written "latest" checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import tensorflow as tf
+
+from tfstylegan.training.config import ConfigError
+
+CHECKPOINT_SUBDIR = "checkpoints"
+_PKL_RE = re.compile(r"network-(snapshot-(\d+)|final)\.pkl$")
+
+
+class Progress(tf.Module):
+    """The loop counters, as variables so they are saved with everything else.
+
+    Create it inside ``strategy.scope()``.
+    """
+
+    def __init__(self):
+        super().__init__(name="progress")
+        int64 = dict(dtype=tf.int64, trainable=False)
+        self.cur_nimg = tf.Variable(0, name="cur_nimg", **int64)  # Real images shown.
+        self.cur_tick = tf.Variable(0, name="cur_tick", **int64)  # Ticks completed.
+        self.tick_start_nimg = tf.Variable(0, name="tick_start_nimg", **int64)
+        self.prev_lod = tf.Variable(-1.0, name="prev_lod", dtype=tf.float64, trainable=False)
+        self.total_time = tf.Variable(0.0, name="total_time", dtype=tf.float64, trainable=False)  # Seconds.
+        self.data_level = tf.Variable(-1, name="data_level", **int64)  # Level of the saved data iterator.
+        self.data_minibatch = tf.Variable(0, name="data_minibatch", **int64)  # Its global minibatch.
+
+
+class DataState(tf.Module):
+    """Holds the current data iterator (replaced whenever the level or minibatch changes)."""
+
+    def __init__(self):
+        super().__init__(name="data")
+        self.iterator = None
+
+
+def progress_values(prefix: str) -> dict:
+    """The :class:`Progress` values stored in a checkpoint, read without restoring anything."""
+    reader = tf.train.load_checkpoint(prefix)
+    keys = {k.split("/")[1]: k for k in reader.get_variable_to_shape_map() if k.startswith("progress/")}
+    return {name: reader.get_tensor(key).item() for name, key in keys.items()}
+
+
+def locate_resume(path: str) -> tuple[str, str]:
+    """What ``--resume`` points at.
+
+    Returns:
+        ``('checkpoint', prefix)`` for a run directory with checkpoints, a checkpoint
+        directory or a checkpoint prefix (``.../ckpt-12``); ``('pickle', path)`` for a
+        network pickle, or a run directory that holds pickles but no checkpoint (its
+        ``network-final.pkl``, else the snapshot with the highest kimg).
+
+    Raises:
+        ConfigError: none of those.
+    """
+    expected = (
+        "expected a run directory (with checkpoints/ or network-*.pkl), a checkpoint directory or "
+        "prefix (.../checkpoints/ckpt-N) or a network .pkl file"
+    )
+    if tf.io.gfile.isdir(path):
+        for directory in (os.path.join(path, CHECKPOINT_SUBDIR), path):
+            latest = tf.train.latest_checkpoint(directory) if tf.io.gfile.isdir(directory) else None
+            if latest:
+                return "checkpoint", latest
+        pickles = []
+        for name in tf.io.gfile.listdir(path):
+            match = _PKL_RE.match(name)
+            if match:
+                rank = float("inf") if match.group(1) == "final" else int(match.group(2))
+                pickles.append((rank, os.path.join(path, name)))
+        if pickles:
+            return "pickle", max(pickles)[1]
+        raise ConfigError("resume", path, f"the directory holds no checkpoint and no network pickle; {expected}")
+    if tf.io.gfile.exists(path + ".index"):
+        return "checkpoint", path
+    if tf.io.gfile.exists(path):
+        if path.endswith(".pkl"):
+            return "pickle", path
+        raise ConfigError("resume", path, f"not a checkpoint or pickle; {expected}")
+    raise ConfigError("resume", path, f"no such file or directory; {expected}")

@@ -1,0 +1,96 @@
+"""Opening the training data named by a configuration, with errors that name the flag."""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset
+from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig
+
+SYNTHETIC_RESOLUTION = 32
+SYNTHETIC_CLASSES = 4  # circle, square, triangle, cross
+
+
+def wants_labels(cfg: TrainConfig) -> bool:
+    return cfg.max_label_size not in (0, "0", None)
+
+
+def synthetic_dir(cfg: TrainConfig) -> str:
+    """Where the built-in shapes dataset of this configuration is written (and reused)."""
+    suffix = "-labels" if wants_labels(cfg) else ""
+    return os.path.join(cfg.result_dir, f"_synthetic-shapes{SYNTHETIC_RESOLUTION}-{cfg.synthetic_images}{suffix}")
+
+
+def _max_label_size(cfg: TrainConfig):
+    value = cfg.max_label_size
+    if value in ("full", None):
+        return value or 0
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError("max_label_size", value, "expected 'full' or a number of label components >= 0") from None
+    if value < 0:
+        raise ConfigError("max_label_size", value, "expected 'full' or a number of label components >= 0")
+    return value
+
+
+def _open(cfg: TrainConfig, path: str) -> TFRecordDataset:
+    try:
+        full = TFRecordDataset(path, max_label_size=_max_label_size(cfg))
+        if cfg.resolution is not None:
+            if not (isinstance(cfg.resolution, int) and cfg.resolution >= 4 and cfg.resolution & (cfg.resolution - 1) == 0):
+                raise ConfigError("resolution", cfg.resolution, "expected a power of two >= 4")
+            if cfg.resolution > full.resolution:
+                raise ConfigError(
+                    "resolution",
+                    cfg.resolution,
+                    f"the dataset at {path} is only {full.resolution}x{full.resolution}; "
+                    f"this configuration trains at {cfg.resolution} (use a larger dataset or another --config)",
+                )
+            if cfg.resolution != full.resolution:
+                full = TFRecordDataset(path, resolution=cfg.resolution, max_label_size=_max_label_size(cfg))
+    except DatasetError as e:
+        raise ConfigError("data_dir", path, str(e)) from None
+    if wants_labels(cfg) and full.label_size == 0:
+        raise ConfigError(
+            "max_label_size",
+            cfg.max_label_size,
+            f"labels were requested (--cond / --max_label_size) but the dataset at {path} has none "
+            "(no *.labels file)",
+        )
+    return full
+
+
+def dataset_info(cfg: TrainConfig) -> DatasetInfo:
+    """The data's resolution, channels and labels, without creating anything."""
+    if cfg.data_dir is None:
+        labels = SYNTHETIC_CLASSES if wants_labels(cfg) else 0
+        if cfg.resolution not in (None, SYNTHETIC_RESOLUTION):
+            raise ConfigError(
+                "resolution", cfg.resolution, f"the built-in dataset is {SYNTHETIC_RESOLUTION}x{SYNTHETIC_RESOLUTION}"
+            )
+        _max_label_size(cfg)
+        return DatasetInfo(synthetic_dir(cfg), SYNTHETIC_RESOLUTION, 3, labels, cfg.synthetic_images)
+    ts = _open(cfg, cfg.data_dir)
+    return DatasetInfo(cfg.data_dir, ts.resolution, ts.num_channels, ts.label_size, ts.num_images)
+
+
+def open_training_set(cfg: TrainConfig, create: bool = True) -> TFRecordDataset:
+    """The training set; the built-in shapes are generated on first use when ``data_dir`` is None."""
+    if cfg.data_dir is not None:
+        return _open(cfg, cfg.data_dir)
+    from tfstylegan.data.synthetic import create_synthetic_dataset
+
+    path = synthetic_dir(cfg)
+    try:
+        return _open(cfg, path)
+    except ConfigError:
+        if not create:
+            raise
+    tf.io.gfile.makedirs(cfg.result_dir)
+    create_synthetic_dataset(
+        path, num_images=cfg.synthetic_images, resolution=SYNTHETIC_RESOLUTION, labels=wants_labels(cfg), overwrite=True
+    )
+    return _open(cfg, path)

@@ -1,0 +1,232 @@
+"""The compiled training phases: a D step (+ the Gs moving average) and a G step.
+
+Per replica, a step processes its slice of the minibatch, computes per-example losses,
+reduces them over the **global** batch, takes gradients, and applies them with the
+network's optimizer unless some gradient on some replica is non-finite (the whole update
+is then skipped and counted, as the original's optimizer wrapper does). Everything that
+changes during training (lod, learning rates) lives in variables, so each
+``tf.function`` is traced once per input shape, i.e. at most once per resolution.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Mapping, Sequence
+
+import keras
+import tensorflow as tf
+
+from tfstylegan.data.pipeline import process_reals
+from tfstylegan.losses import LossSpec
+from tfstylegan.training import distribute
+from tfstylegan.training.config import OPTIMIZERS
+
+
+def make_optimizer(kind: str, learning_rate: float, name: str, **kwargs) -> keras.optimizers.Optimizer:
+    """The optimizer of one network.
+
+    Args:
+        kind: ``'adam'`` (the original: TF1 Adam with ``beta1=0, beta2=0.99, epsilon=1e-8``
+            unless ``kwargs`` say otherwise; Keras 3 Adam computes the same update) or
+            ``'rmsprop'`` (the WGAN paper's, ``rho=0.99, epsilon=1e-8``).
+        learning_rate: initial learning rate (the trainer sets it from the schedule).
+        name: optimizer name.
+        **kwargs: ``beta_1``, ``beta_2``, ``epsilon`` (Adam) or ``rho``, ``epsilon`` (RMSProp).
+    """
+    if kind == "adam":
+        args = dict(beta_1=0.0, beta_2=0.99, epsilon=1e-8)
+        args.update(kwargs)
+        return keras.optimizers.Adam(learning_rate, name=name, **args)
+    if kind == "rmsprop":
+        args = dict(rho=0.99, epsilon=1e-8)
+        args.update(kwargs)
+        return keras.optimizers.RMSprop(learning_rate, name=name, **args)
+    raise ValueError(f"unknown optimizer {kind!r}; expected one of {', '.join(OPTIMIZERS)}")
+
+
+def reset_optimizer_state(optimizer: keras.optimizers.Optimizer) -> None:
+    """Zeroes the step counter and every slot (Adam moments), keeping the learning rate."""
+    lr = optimizer.learning_rate
+    for var in optimizer.variables:
+        if var is not lr:
+            var.assign(tf.zeros(var.shape, var.dtype))
+
+
+def moving_average_pairs(Gs: keras.Model, G: keras.Model) -> tuple[list, list]:
+    """``(trainable, other)`` lists of ``(Gs_var, G_var)`` pairs, matched by position.
+
+    Gs is built from G's configuration, so both list their weights in the same order.
+    """
+    if len(Gs.weights) != len(G.weights):
+        raise ValueError(f"Gs has {len(Gs.weights)} weights but G has {len(G.weights)}; build Gs from G's config")
+    trainable, other = [], []
+    for gs, g in zip(Gs.weights, G.weights):
+        if tuple(gs.shape) != tuple(g.shape) or gs.trainable != g.trainable:
+            raise ValueError(f"Gs weight {gs.path} {gs.shape} does not match G weight {g.path} {g.shape}")
+        (trainable if g.trainable else other).append((gs, g))
+    return trainable, other
+
+
+class AtLevel:
+    """A network called with a static ``lod_range = (level, level + 1)``.
+
+    Every compiled step trains one level of detail (``floor(lod)``, fixed by the data
+    it reads), so the recursive structure can be pruned at trace time; see
+    ``tfstylegan.networks.base.lod_cond``. Other attributes are the network's.
+    """
+
+    def __init__(self, net: keras.Model, level: int):
+        self.net = net
+        self.lod_range = (level, level + 1)
+
+    def __call__(self, *args, **kwargs):
+        return self.net(*args, lod_range=self.lod_range, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.net, name)
+
+
+class TrainSteps:
+    """The D and G steps of one training run, as ``tf.function`` s under a strategy.
+
+    Build it (and the networks, optimizers and ``rng`` it is given) inside
+    ``strategy.scope()``.
+
+    Attributes:
+        d_step: ``d_step(reals, labels)`` with per-replica uint8 NHWC reals of level
+            ``floor(lod)`` (their size gives the level) and their labels: one D update,
+            then the Gs update. Returns a dict of scalars (``Loss/D``, ``Loss/D_skipped``).
+        g_step: ``g_step(batch_per_replica, level, reals=None, labels=None)``: one G
+            update at level ``floor(lod)``. G losses condition on random dataset labels;
+            those that need reals (the relativistic ones) get a real minibatch and its
+            labels instead. Returns ``Loss/G``, ``Loss/G_skipped``.
+        skipped_D, skipped_G: int64 variables counting the updates skipped because a
+            gradient was not finite.
+        traces: how many times each step function has been traced.
+    """
+
+    def __init__(
+        self,
+        strategy: tf.distribute.Strategy,
+        G: keras.Model,
+        D: keras.Model,
+        Gs: keras.Model,
+        G_opt: keras.optimizers.Optimizer,
+        D_opt: keras.optimizers.Optimizer,
+        rng: tf.random.Generator,
+        *,
+        G_loss: LossSpec,
+        G_loss_args: Mapping[str, float],
+        D_loss: LossSpec,
+        D_loss_args: Mapping[str, float],
+        random_labels: Callable[[int, tf.random.Generator], tf.Tensor],
+        mirror_augment: bool = False,
+        drange_data: Sequence[float] = (0, 255),
+        drange_net: Sequence[float] = (-1, 1),
+        G_smoothing_kimg: float = 10.0,
+        D_weight_clip: float | None = None,
+    ):
+        self.strategy = strategy
+        self.G, self.D, self.Gs = G, D, Gs
+        self.G_opt, self.D_opt = G_opt, D_opt
+        self.rng = rng
+        self.G_loss, self.G_loss_args = G_loss, dict(G_loss_args)
+        self.D_loss, self.D_loss_args = D_loss, dict(D_loss_args)
+        self.random_labels = random_labels
+        self.mirror_augment = bool(mirror_augment)
+        self.drange_data, self.drange_net = tuple(drange_data), tuple(drange_net)
+        self.G_smoothing_kimg = float(G_smoothing_kimg)
+        self.D_weight_clip = D_weight_clip
+        self.replicas = distribute.num_replicas(strategy)
+        self.ema_pairs, self.copy_pairs = moving_average_pairs(Gs, G)
+        with strategy.scope():
+            self.skipped_D = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_D")
+            self.skipped_G = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_G")
+        self.traces = collections.Counter()
+        self.d_step = tf.function(self._d_step)
+        self.g_step = tf.function(self._g_step)
+
+    # ------------------------------------------------------------------ per replica
+
+    def _process(self, reals: tf.Tensor) -> tf.Tensor:
+        return process_reals(
+            reals,
+            self.D.lod,
+            self.mirror_augment,
+            self.drange_data,
+            self.drange_net,
+            rng=self.rng,
+            resolution=self.D.cfg.resolution,
+        )
+
+    def _update(self, tape, loss, net, optimizer) -> tf.Tensor:
+        variables = net.trainable_weights
+        grads = tape.gradient(loss, variables)
+        # Layers the current lod does not reach get zero gradients, as in the original.
+        grads = [tf.zeros(v.shape, v.dtype) if g is None else g for v, g in zip(variables, grads)]
+        ok = distribute.all_finite(grads)
+        distribute.apply_if(ok, optimizer.apply, grads, variables)
+        return ok
+
+    def _level(self, reals) -> int:
+        """The level of detail ``floor(lod)`` of a real minibatch, from its size."""
+        size = int(reals.shape[1])
+        return self.D.resolution_log2 - (size.bit_length() - 1)
+
+    def _d_replica(self, reals, labels):
+        global_batch = reals.shape[0] * self.replicas
+        level = self._level(reals)
+        G, D = AtLevel(self.G, level), AtLevel(self.D, level)
+        reals = self._process(reals)
+        with tf.GradientTape() as tape:
+            per_example = self.D_loss.fn(G, D, None, labels, reals, rng=self.rng, **self.D_loss_args)
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+        ok = self._update(tape, loss, self.D, self.D_opt)
+        return loss, ok
+
+    def _g_replica(self, batch, level, reals, labels):
+        G, D = AtLevel(self.G, level), AtLevel(self.D, level)
+        if reals is not None:
+            reals = self._process(reals)
+        else:
+            labels = self.random_labels(batch, self.rng)
+        with tf.GradientTape() as tape:
+            per_example = self.G_loss.fn(G, D, None, labels, reals, rng=self.rng, **self.G_loss_args)
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=batch * self.replicas)
+        ok = self._update(tape, loss, self.G, self.G_opt)
+        return loss, ok
+
+    # ------------------------------------------------------------------ cross replica
+
+    def _update_Gs(self, minibatch: int) -> None:
+        """Gs <- G + (Gs - G) * beta for trainables; non-trainables copied (lod, dlatent_avg, noise)."""
+        if self.G_smoothing_kimg > 0.0:
+            beta = 0.5 ** (minibatch / (self.G_smoothing_kimg * 1000.0))
+        else:
+            beta = 0.0
+        for gs, g in self.ema_pairs:
+            gs.assign(g + (gs - g) * beta)
+        for gs, g in self.copy_pairs:
+            gs.assign(g)
+
+    def _d_step(self, reals, labels):
+        self.traces["D"] += 1
+        loss, ok = self.strategy.run(self._d_replica, args=(reals, labels))
+        ok = distribute.first_replica(self.strategy, ok)
+        if self.D_weight_clip is not None:
+            for var in self.D.trainable_weights:
+                var.assign(tf.clip_by_value(var, -self.D_weight_clip, self.D_weight_clip))
+        minibatch = distribute.first_replica(self.strategy, reals).shape[0] * self.replicas
+        self._update_Gs(minibatch)
+        self.skipped_D.assign_add(1 - tf.cast(ok, tf.int64))
+        return {"Loss/D": distribute.reduce_sum(self.strategy, loss), "Loss/D_skipped": 1 - tf.cast(ok, tf.int32)}
+
+    def _g_step(self, batch_per_replica: int, level: int, reals=None, labels=None):
+        self.traces["G"] += 1
+        loss, ok = self.strategy.run(
+            lambda r, l: self._g_replica(batch_per_replica, level, r, l),  # noqa: E741
+            args=(reals, labels),
+        )
+        ok = distribute.first_replica(self.strategy, ok)
+        self.skipped_G.assign_add(1 - tf.cast(ok, tf.int64))
+        return {"Loss/G": distribute.reduce_sum(self.strategy, loss), "Loss/G_skipped": 1 - tf.cast(ok, tf.int32)}

@@ -1,0 +1,415 @@
+"""The host-side training loop of the original ``training_loop.py``.
+
+Per minibatch group: evaluate the schedule, (re)configure the data, reset the
+optimizers when a new resolution starts fading in, push lod and learning rates into
+variables, then ``minibatch_repeats`` times: ``D_repeats`` D steps (each followed by the
+Gs update) and one G step. Every ``tick_kimg``: a log line, TensorBoard scalars, image
+grids, network pickles and a full checkpoint, as configured.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import os
+import re
+import resource
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfstylegan import losses
+from tfstylegan.networks import DBasic, GStyle
+from tfstylegan.schedule import training_schedule
+from tfstylegan.training import distribute, grid
+from tfstylegan.training.checkpoint import (
+    CHECKPOINT_SUBDIR,
+    DataState,
+    Progress,
+    locate_resume,
+    progress_values,
+)
+from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig, check_config, parse_grid_size
+from tfstylegan.training.data import open_training_set
+from tfstylegan.training.feed import RealFeed
+from tfstylegan.training.steps import TrainSteps, make_optimizer, reset_optimizer_state
+
+DRANGE_NET = (-1, 1)
+_RUN_RE = re.compile(r"^(\d+)-")
+
+
+def create_run_dir(result_dir: str, desc: str) -> str:
+    """``<result_dir>/<NNNNN>-<desc>`` with the next free number."""
+    tf.io.gfile.makedirs(result_dir)
+    while True:
+        ids = [int(m.group(1)) for m in map(_RUN_RE.match, tf.io.gfile.listdir(result_dir)) if m]
+        path = os.path.join(result_dir, f"{max(ids, default=-1) + 1:05d}-{desc}")
+        try:
+            os.makedirs(path)  # Fails if a concurrent run took the number: try the next.
+            return path
+        except FileExistsError:
+            continue
+
+
+def format_time(seconds: float) -> str:
+    """``12s``, ``3m 04s``, ``2h 05m 10s``, ``1d 02h 03m`` (as the original's reports)."""
+    s = int(np.rint(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h {(s // 60) % 60:02d}m {s % 60:02d}s"
+    return f"{s // 86400}d {(s // 3600) % 24:02d}h {(s // 60) % 60:02d}m"
+
+
+def peak_memory() -> tuple[str, float]:
+    """``('gpumem', GiB)`` of the first GPU's peak, else ``('cpumem', GiB)`` of this process' peak RSS."""
+    if tf.config.list_logical_devices("GPU"):
+        return "gpumem", tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**30
+    return "cpumem", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux.
+
+
+class RunLog:
+    """Report lines: absl ``logging.info`` and, on the chief, ``<run_dir>/log.txt``."""
+
+    def __init__(self, path: str | None = None):
+        self.file = tf.io.gfile.GFile(path, "a") if path else None
+
+    def __call__(self, line: str) -> None:
+        logging.info(line)
+        if self.file:
+            self.file.write(time.strftime("%Y-%m-%d %H:%M:%S ") + line + "\n")
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file:
+            self.file.close()
+
+
+class Trainer:
+    """One training run.
+
+    Args:
+        cfg: the configuration (checked against the data and the strategy here).
+        strategy: a ``tf.distribute`` strategy; None = ``cfg.strategy``.
+        training_set: an opened dataset; None = the one ``cfg`` names.
+
+    Raises:
+        ConfigError: a configuration that cannot work (naming the field).
+    """
+
+    def __init__(self, cfg: TrainConfig, strategy: tf.distribute.Strategy | None = None, training_set=None):
+        self.cfg = cfg
+        self.strategy = strategy or distribute.make_strategy(cfg.strategy)
+        self.replicas = distribute.num_replicas(self.strategy)
+        self.chief = distribute.is_chief(self.strategy)
+        self.training_set = ts = training_set if training_set is not None else open_training_set(cfg)
+        self.info = DatasetInfo(ts.tfrecord_dir, ts.resolution, ts.num_channels, ts.label_size, ts.num_images)
+        self.loss_args = check_config(cfg, self.info, self.replicas)
+        self.num_gpus = cfg.num_gpus or self.replicas
+        self.G_loss = losses.get_loss(cfg.G_loss, "G")
+        self.D_loss = losses.get_loss(cfg.D_loss, "D")
+        self.run_dir = None
+        self._build()
+
+    # ------------------------------------------------------------------ construction
+
+    def _build(self) -> None:
+        cfg, info = self.cfg, self.info
+        keras.utils.set_random_seed(cfg.seed)  # Initial weights are a function of the seed.
+        data_kwargs = dict(num_channels=info.num_channels, resolution=info.resolution, label_size=info.label_size)
+        with self.strategy.scope():
+            for field, build in (("G_args", lambda: GStyle(**data_kwargs, **cfg.G_args)), ("D_args", lambda: DBasic(**data_kwargs, **cfg.D_args))):
+                try:
+                    net = build()
+                except (TypeError, ValueError) as e:
+                    raise ConfigError(field, getattr(cfg, field), str(e)) from None
+                setattr(self, field[0], net)
+            self.Gs = GStyle.from_config({**self.G.get_config(), "name": "Gs"})
+            for gs, g in zip(self.Gs.weights, self.G.weights):
+                gs.assign(g)
+            self.G_opt = make_optimizer(cfg.optimizer, 0.0, "TrainG", **cfg.G_opt_args)
+            self.D_opt = make_optimizer(cfg.optimizer, 0.0, "TrainD", **cfg.D_opt_args)
+            self.G_opt.build(self.G.trainable_weights)
+            self.D_opt.build(self.D.trainable_weights)
+            self.rng = tf.random.Generator.from_seed(cfg.seed)
+            self.progress = Progress()
+        self.steps = TrainSteps(
+            self.strategy,
+            self.G,
+            self.D,
+            self.Gs,
+            self.G_opt,
+            self.D_opt,
+            self.rng,
+            G_loss=self.G_loss,
+            G_loss_args=self.loss_args["G"],
+            D_loss=self.D_loss,
+            D_loss_args=self.loss_args["D"],
+            random_labels=self.training_set.get_random_labels_tf,
+            mirror_augment=cfg.mirror_augment,
+            drange_data=self.training_set.dynamic_range,
+            drange_net=DRANGE_NET,
+            G_smoothing_kimg=cfg.G_smoothing_kimg,
+            D_weight_clip=cfg.D_weight_clip,
+        )
+        self.feed = RealFeed(self.training_set, self.strategy, cfg.seed)
+        self.data_state = DataState()
+        self.checkpoint = tf.train.Checkpoint(
+            G=self.G,
+            D=self.D,
+            Gs=self.Gs,
+            G_opt=self.G_opt,
+            D_opt=self.D_opt,
+            rng=self.rng,
+            progress=self.progress,
+            skipped_D=self.steps.skipped_D,
+            skipped_G=self.steps.skipped_G,
+            data=self.data_state,
+        )
+        # Loop state (mirrored into self.progress for checkpoints).
+        self.cur_nimg, self.cur_tick, self.tick_start_nimg = 0, 0, 0
+        self.prev_lod, self.time_offset = -1.0, 0.0
+
+    # ------------------------------------------------------------------ resume
+
+    def resume(self, source: str) -> str:
+        """Loads a run directory's latest checkpoint, a checkpoint prefix or a network pickle.
+
+        Returns:
+            What was loaded: ``'checkpoint <prefix>'`` or ``'pickle <path>'``.
+        """
+        kind, path = locate_resume(source)
+        if kind == "checkpoint":
+            self._restore_checkpoint(path)
+        else:
+            self._load_pickle(path)
+        return f"{kind} {path}"
+
+    def _restore_checkpoint(self, prefix: str) -> None:
+        values = progress_values(prefix)
+        if values.get("data_level", -1) >= 0:  # Rebuild the saved pipeline, then restore its state.
+            self.feed.configure(int(values["data_minibatch"]), float(values["data_level"]))
+            self.data_state.iterator = self.feed.iterator
+        try:
+            self.checkpoint.restore(prefix).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            raise ConfigError(
+                "resume",
+                prefix,
+                f"the checkpoint does not fit this configuration (use the flags of the run that wrote it): {e}",
+            ) from None
+        p = self.progress
+        self.cur_nimg, self.cur_tick = int(p.cur_nimg.numpy()), int(p.cur_tick.numpy())
+        self.tick_start_nimg, self.prev_lod = int(p.tick_start_nimg.numpy()), float(p.prev_lod.numpy())
+        self.time_offset = float(p.total_time.numpy())
+
+    def _load_pickle(self, path: str) -> None:
+        from tfstylegan.legacy.network_pkl import load_network_pkl
+
+        nets = load_network_pkl(path)
+        for mine, theirs, name in zip((self.G, self.D, self.Gs), nets, ("G", "D", "Gs")):
+            shapes = [tuple(w.shape) for w in mine.weights], [tuple(w.shape) for w in theirs.weights]
+            if shapes[0] != shapes[1]:
+                diff = {k: (v, mine.cfg.__dict__.get(k)) for k, v in theirs.cfg.__dict__.items() if mine.cfg.__dict__.get(k) != v}
+                raise ConfigError(
+                    "resume", path, f"its {name} does not match this configuration; (pickle, config) values differ: {diff}"
+                )
+            for dst, src in zip(mine.weights, theirs.weights):
+                dst.assign(src.numpy())
+        self.cur_nimg = int(self.cfg.resume_kimg * 1000)
+        self.tick_start_nimg = self.cur_nimg
+        self.time_offset = float(self.cfg.resume_time)
+
+    # ------------------------------------------------------------------ helpers
+
+    def schedule(self, cur_nimg: int | None = None):
+        """The schedule entry at ``cur_nimg`` (default: now)."""
+        nimg = self.cur_nimg if cur_nimg is None else cur_nimg
+        return training_schedule(nimg, self.info.resolution, self.num_gpus, **self.cfg.sched_args)
+
+    def _sync_progress(self, total_time: float) -> None:
+        p = self.progress
+        p.cur_nimg.assign(self.cur_nimg)
+        p.cur_tick.assign(self.cur_tick)
+        p.tick_start_nimg.assign(self.tick_start_nimg)
+        p.prev_lod.assign(self.prev_lod)
+        p.total_time.assign(total_time)
+        p.data_level.assign(self.feed.level)
+        p.data_minibatch.assign(self.feed.minibatch)
+        self.data_state.iterator = self.feed.iterator
+
+    def _write_config(self) -> None:
+        extra = dict(
+            dataset=dataclasses.asdict(self.info),
+            replicas=self.replicas,
+            resolved_num_gpus=self.num_gpus,
+            resolved_loss_args=self.loss_args,
+        )
+        with tf.io.gfile.GFile(os.path.join(self.run_dir, "config.json"), "w") as f:
+            f.write(self.cfg.to_json(**extra) + "\n")
+
+    def _save_pkl(self, name: str) -> None:
+        from tfstylegan.legacy.network_pkl import save_network_pkl
+
+        save_network_pkl(os.path.join(self.run_dir, name), self.G, self.D, self.Gs)
+
+    # ------------------------------------------------------------------ the loop
+
+    def train(self, run_dir: str | None = None) -> str:
+        """Runs until ``total_kimg``; returns the run directory.
+
+        Args:
+            run_dir: where to write; None = a new ``<result_dir>/<NNNNN>-<desc>``.
+        """
+        cfg = self.cfg
+        start = time.time()
+        desc = cfg.desc or f"sgan-{cfg.config}-{self.num_gpus}gpu"
+        if self.chief:
+            self.run_dir = run_dir or create_run_dir(cfg.result_dir, desc)
+            tf.io.gfile.makedirs(self.run_dir)
+        else:
+            self.run_dir = run_dir or distribute.worker_path(os.path.join(cfg.result_dir, desc), self.strategy)
+        log = RunLog(os.path.join(self.run_dir, "log.txt") if self.chief else None)
+        try:
+            return self._train(log, start)
+        finally:
+            log.close()
+
+    def _train(self, log: RunLog, start: float) -> str:
+        cfg, info = self.cfg, self.info
+        if self.chief:
+            self._write_config()
+        log(f"Run directory: {self.run_dir}")
+        log(f"Dataset: {info.path}: {info.num_images} images, {info.resolution}x{info.resolution}x{info.num_channels}, labels {info.label_size}")
+        log(f"Strategy: {cfg.strategy}, {self.replicas} replica(s); G {self.G.count_params():,} and D {self.D.count_params():,} parameters")
+        if cfg.resume:
+            log(f"Resuming from {self.resume(cfg.resume)} at kimg {self.cur_nimg / 1000:.1f}")
+
+        # Snapshot grid: fixed reals, labels and latents, as the original.
+        grid_size = parse_grid_size(cfg.grid_size, info.resolution)
+        reals, labels, latents = grid.setup_snapshot_image_grid(self.training_set, self.G.cfg.latent_size, grid_size, cfg.seed)
+        render = grid.FakesRenderer(self.Gs, latents, labels, cfg.seed, chunk=min(len(latents), 32))
+        writer = tf.summary.create_file_writer(self.run_dir) if self.chief else tf.summary.create_noop_writer()
+        if self.chief:
+            image = grid.save_image_grid(reals, os.path.join(self.run_dir, "reals.png"), self.training_set.dynamic_range, grid_size)
+            with writer.as_default():
+                tf.summary.image("reals", image[np.newaxis], step=self.cur_nimg)
+            self._save_fakes(render, grid_size, writer)
+        manager = tf.train.CheckpointManager(
+            self.checkpoint,
+            distribute.checkpoint_dir(os.path.join(self.run_dir, CHECKPOINT_SUBDIR), self.strategy),
+            max_to_keep=cfg.checkpoints_to_keep,
+        )
+
+        log("Training...")
+        session_start = time.time()
+        tick_start_time = session_start
+        maintenance_time = session_start - start
+        session_ticks = 0
+        stats = collections.defaultdict(list)
+        total_nimg = int(math.ceil(cfg.total_kimg * 1000))
+        while self.cur_nimg < total_nimg:
+            sched = self.schedule()
+            self.feed.configure(sched.minibatch, sched.lod)
+            if cfg.reset_opt_for_new_lod and (
+                math.floor(sched.lod) != math.floor(self.prev_lod) or math.ceil(sched.lod) != math.ceil(self.prev_lod)
+            ):
+                reset_optimizer_state(self.G_opt)
+                reset_optimizer_state(self.D_opt)
+            self.prev_lod = sched.lod
+            self.G.lod.assign(sched.lod)
+            self.D.lod.assign(sched.lod)
+            self.G_opt.learning_rate.assign(sched.G_lrate)
+            self.D_opt.learning_rate.assign(sched.D_lrate)
+            level, batch = int(math.floor(sched.lod)), sched.minibatch // self.replicas
+
+            for _ in range(cfg.minibatch_repeats):
+                for _ in range(cfg.D_repeats):
+                    for k, v in self.steps.d_step(*self.feed.next()).items():
+                        stats[k].append(v)
+                    self.cur_nimg += sched.minibatch
+                g_inputs = self.feed.next() if self.G_loss.needs_reals else (None, None)
+                for k, v in self.steps.g_step(batch, level, *g_inputs).items():
+                    stats[k].append(v)
+
+            done = self.cur_nimg >= total_nimg
+            if self.cur_nimg < self.tick_start_nimg + sched.tick_kimg * 1000 and not done:
+                continue
+
+            # Tick: report, then maintenance.
+            self.cur_tick += 1
+            session_ticks += 1
+            tick_kimg = (self.cur_nimg - self.tick_start_nimg) / 1000.0
+            self.tick_start_nimg = self.cur_nimg
+            tick_end = time.time()
+            tick_time = tick_end - tick_start_time
+            total_time = self.time_offset + tick_end - session_start
+            means = {k: float(np.mean([float(x) for x in v])) for k, v in stats.items()}
+            stats.clear()
+            mem_name, mem = peak_memory()
+            log(
+                f"tick {self.cur_tick:<5d} kimg {self.cur_nimg / 1000:<8.1f} lod {sched.lod:<5.2f} "
+                f"minibatch {sched.minibatch:<4d} time {format_time(total_time):<12s} sec/tick {tick_time:<7.1f} "
+                f"sec/kimg {tick_time / max(tick_kimg, 1e-9):<7.2f} maintenance {maintenance_time:<6.1f} "
+                f"{mem_name} {mem:<4.1f} loss G {means.get('Loss/G', float('nan')):<7.3f} "
+                f"D {means.get('Loss/D', float('nan')):.3f}"
+            )
+            if self.chief:
+                scalars = {
+                    "Progress/tick": self.cur_tick,
+                    "Progress/kimg": self.cur_nimg / 1000.0,
+                    "Progress/lod": sched.lod,
+                    "Progress/minibatch": sched.minibatch,
+                    "Timing/total_sec": total_time,
+                    "Timing/total_hours": total_time / 3600.0,
+                    "Timing/sec_per_tick": tick_time,
+                    "Timing/sec_per_kimg": tick_time / max(tick_kimg, 1e-9),
+                    "Timing/maintenance_sec": maintenance_time,
+                    f"Resources/peak_{mem_name}_gb": mem,
+                    "TrainG/learning_rate": sched.G_lrate,
+                    "TrainD/learning_rate": sched.D_lrate,
+                    "TrainG/skipped_steps": int(self.steps.skipped_G.numpy()),
+                    "TrainD/skipped_steps": int(self.steps.skipped_D.numpy()),
+                    **{k: v for k, v in means.items() if not k.endswith("_skipped")},
+                }
+                with writer.as_default():
+                    for k, v in scalars.items():
+                        tf.summary.scalar(k, v, step=self.cur_nimg)
+            if self.chief and (self.cur_tick % cfg.image_snapshot_ticks == 0 or done):
+                self._save_fakes(render, grid_size, writer)
+            if self.chief and (self.cur_tick % cfg.network_snapshot_ticks == 0 or done or session_ticks == 1):
+                self._save_pkl(f"network-snapshot-{self.cur_nimg // 1000:06d}.pkl")
+            if self.cur_tick % cfg.checkpoint_ticks == 0 or done:
+                self._sync_progress(total_time)
+                manager.save(checkpoint_number=self.cur_tick)  # Every worker takes part.
+            writer.flush()
+            tick_start_time = time.time()
+            maintenance_time = tick_start_time - tick_end
+
+        if self.chief:
+            self._save_pkl("network-final.pkl")
+        writer.close()
+        log(f"Done: {self.cur_nimg / 1000:.1f} kimg in {format_time(self.time_offset + time.time() - session_start)}.")
+        return self.run_dir
+
+    def _save_fakes(self, render, grid_size, writer) -> None:
+        fakes = render()
+        image = grid.save_image_grid(
+            fakes, os.path.join(self.run_dir, f"fakes{self.cur_nimg // 1000:06d}.png"), DRANGE_NET, grid_size
+        )
+        with writer.as_default():
+            tf.summary.image("fakes", image[np.newaxis], step=self.cur_nimg)
+
+
+def train(cfg: TrainConfig, strategy: tf.distribute.Strategy | None = None) -> str:
+    """Trains as ``cfg`` says and returns the run directory (see :class:`Trainer`)."""
+    return Trainer(cfg, strategy).train()
+
+
+__all__ = ["Trainer", "create_run_dir", "format_time", "train"]
