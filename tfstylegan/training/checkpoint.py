@@ -38,6 +38,21 @@ class Progress(tf.Module):
         self.data_minibatch = tf.Variable(0, name="data_minibatch", **int64)  # Its global minibatch.
 
 
+class NetworkWeights(tf.Module):
+    """Every weight of a Keras network, listed in ``net.weights`` order.
+
+    ``tf.train.Checkpoint(G=G)`` only reaches the weights of layers stored as direct
+    attributes: Keras 3 layers kept in Python lists (the per-resolution layers of these
+    networks) are invisible to it, and would be saved only through the optimizer that
+    holds them, so Gs and the noise inputs would be lost. Listing the weights makes the
+    checkpoint complete; a different architecture fails to restore with a shape error.
+    """
+
+    def __init__(self, net):
+        super().__init__(name=f"{net.name}_weights")
+        self.values = list(net.weights)
+
+
 class DataState(tf.Module):
     """Holds the current data iterator (replaced whenever the level or minibatch changes)."""
 

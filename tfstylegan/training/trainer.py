@@ -29,6 +29,7 @@ from tfstylegan.training import distribute, grid
 from tfstylegan.training.checkpoint import (
     CHECKPOINT_SUBDIR,
     DataState,
+    NetworkWeights,
     Progress,
     locate_resume,
     progress_values,
@@ -161,9 +162,9 @@ class Trainer:
         self.feed = RealFeed(self.training_set, self.strategy, cfg.seed)
         self.data_state = DataState()
         self.checkpoint = tf.train.Checkpoint(
-            G=self.G,
-            D=self.D,
-            Gs=self.Gs,
+            G=NetworkWeights(self.G),
+            D=NetworkWeights(self.D),
+            Gs=NetworkWeights(self.Gs),
             G_opt=self.G_opt,
             D_opt=self.D_opt,
             rng=self.rng,
