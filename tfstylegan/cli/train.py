@@ -21,6 +21,7 @@ per-resolution flags ``resolution:value`` lists (``--minibatch_dict=4:64,8:32``)
 from __future__ import annotations
 
 import ast
+import logging as py_logging
 import sys
 from collections.abc import Sequence
 
@@ -221,16 +222,30 @@ def resolve_config(replicas: int):
     return cfg
 
 
+class _LogFormatter(py_logging.Formatter):
+    """``2026-01-31 12:00:00 message``; warnings and errors also name their level."""
+
+    def format(self, record):
+        prefix = "" if record.levelno <= py_logging.INFO else f"{record.levelname}: "
+        return f"{self.formatTime(record, '%Y-%m-%d %H:%M:%S')} {prefix}{record.getMessage()}"
+
+
+def _setup_logging() -> None:
+    """absl logging at INFO, one plain line per report (no carriage returns)."""
+    from absl import logging
+
+    flags.FLAGS.mark_as_parsed()  # absl logging reads its own flags; this tool parses its FlagValues.
+    logging.set_verbosity(logging.INFO)
+    logging.use_absl_handler()
+    logging.get_absl_handler().python_handler.setFormatter(_LogFormatter())
+    # TensorFlow's checkpoint writer reports every save at INFO.
+    logging.get_absl_logger().addFilter(lambda record: not record.pathname.endswith("functional_saver.py"))
+
+
 def _main(argv: Sequence[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}; every option is a --flag")
-    import logging as py_logging
-
-    from absl import logging
-
-    flags.FLAGS.mark_as_parsed()  # absl logging reads its own flags; the tool uses its FlagValues.
-    logging.set_verbosity(logging.INFO)
-    py_logging.getLogger("tensorflow").setLevel(py_logging.WARNING)  # Checkpoint-writer chatter.
+    _setup_logging()
     from tfstylegan.training import distribute
     from tfstylegan.training.checkpoint import locate_resume
     from tfstylegan.training.config import check_config

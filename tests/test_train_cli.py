@@ -1,0 +1,121 @@
+"""train.py: --help, --dry_run, presets and flags, and clear errors for bad input."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from tfstylegan.cli import train as train_cli
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RGB32 = str(ROOT / "tests" / "data" / "small" / "dataset" / "rgb32")
+COND16 = str(ROOT / "tests" / "data" / "cond" / "dataset" / "cond16")
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "train.py", *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
+
+
+def test_help_is_clean():
+    out = _run("--help")
+    assert out.returncode == 0, out.stderr
+    for flag in ("--data_dir", "--config", "--total_kimg", "--resume", "--D_loss_args", "--strategy", "--dry_run"):
+        assert flag in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_dry_run_prints_the_resolved_config(tmp_path):
+    out = _run("--dry_run", f"--result_dir={tmp_path}")
+    assert out.returncode == 0, out.stderr
+    cfg = json.loads(out.stdout)
+    assert cfg["config"] == "tiny" and cfg["dataset"]["resolution"] == 32 and cfg["replicas"] == 1
+    assert cfg["D_loss"] == "D_logistic_simplegp" and cfg["resolved_loss_args"]["D"] == {"r1_gamma": 10.0, "r2_gamma": 0.0}
+    assert not os.listdir(tmp_path)  # A dry run creates nothing.
+    assert "Traceback" not in out.stderr
+
+
+def _dry(capsys, *args):
+    code = train_cli.main(["train.py", "--dry_run", *args])
+    captured = capsys.readouterr()
+    return code, (json.loads(captured.out) if code == 0 else None), captured.err
+
+
+def test_presets_recipes_and_flags(capsys, tmp_path):
+    code, cfg, _ = _dry(capsys, f"--data_dir={RGB32}", "--config=ffhq", "--total_kimg=10", "--G_args=mapping_layers=4")
+    assert code == 0
+    assert cfg["sched_args"]["minibatch_base"] == 4 and cfg["sched_args"]["minibatch_dict"]["32"] == 64  # 1-GPU table
+    assert cfg["sched_args"]["G_lrate_dict"]["1024"] == 0.003 and cfg["sched_args"]["lod_initial_resolution"] == 8
+    assert cfg["mirror_augment"] is True and cfg["total_kimg"] == 10 and cfg["G_args"] == {"mapping_layers": 4}
+    assert cfg["desc"] == "sgan-ffhq-1gpu" and cfg["grid_size"] == "4k"
+
+    code, cfg, _ = _dry(capsys, "--recipe=wgan_clip", "--minibatch_dict=8:16,16:8")
+    assert code == 0
+    assert (cfg["G_loss"], cfg["D_loss"], cfg["optimizer"], cfg["D_weight_clip"], cfg["D_repeats"]) == (
+        "G_wgan", "D_wgan", "rmsprop", 0.01, 5)
+    assert cfg["resolved_loss_args"]["D"] == {"wgan_epsilon": 0.0}
+    assert cfg["sched_args"]["D_lrate_base"] == 5e-5 and cfg["sched_args"]["minibatch_dict"] == {"8": 16, "16": 8}
+
+    # Another D loss starts from its own defaults; its arguments come from the flag.
+    code, cfg, _ = _dry(capsys, "--D_loss=D_wgan_gp", "--D_loss_args=wgan_lambda=5")
+    assert code == 0 and cfg["D_loss_args"] == {"wgan_lambda": 5}
+    assert cfg["resolved_loss_args"]["D"] == {"wgan_lambda": 5.0, "wgan_epsilon": 0.001, "wgan_target": 1.0}
+
+    code, cfg, _ = _dry(capsys, f"--data_dir={COND16}", "--cond")
+    assert code == 0 and cfg["dataset"]["label_size"] == 5 and cfg["max_label_size"] == "full"
+
+    flagfile = tmp_path / "flags.txt"
+    flagfile.write_text("--total_kimg=7\n--seed=3\n")
+    code, cfg, _ = _dry(capsys, f"--flagfile={flagfile}")
+    assert code == 0 and cfg["total_kimg"] == 7 and cfg["seed"] == 3
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--data_dir=/no/such/dir"], "--data_dir=/no/such/dir: dataset directory /no/such/dir does not exist"),
+        ([f"--data_dir={RGB32}", "--config=ffhq512"], "--resolution=512: the dataset at"),
+        ([f"--data_dir={RGB32}", "--cond"], "--max_label_size=full: labels were requested"),
+        (["--minibatch_base=6"], "not divisible by the minibatch-stddev group size 4"),
+        (["--strategy=default", "--num_gpus=2"], "--num_gpus=2: the default strategy has 1 replica"),
+        (["--config=ffhq", "--num_gpus=3"], "minibatch tables for 1, 2, 4, 8 GPU(s)"),
+        (["--D_loss=D_nope"], "--D_loss=D_nope: unknown loss 'D_nope'"),
+        (["--G_loss=D_logistic"], "D_logistic is a D loss; expected a G loss"),
+        (["--D_loss_args=gamma=3"], "D_logistic_simplegp has no parameter 'gamma'"),
+        (["--D_loss_args=r1_gamma"], "--D_loss_args: expected key=value"),
+        (["--G_args=resolution=64"], "resolution comes from the dataset"),
+        (["--G_args=fmap_bse=64"], "unknown argument 'fmap_bse'"),
+        (["--minibatch_dict=four:8"], "--minibatch_dict: expected resolution:value"),
+        (["--grid_size=big"], "--grid_size=big: expected '1080p', '4k' or WxH"),
+        (["--resume=/no/such/run"], "--resume=/no/such/run: no such file or directory"),
+        (["--lod_initial_resolution=6"], "--lod_initial_resolution=6: expected a power of two"),
+        (["--total_kimg=0"], "--total_kimg=0.0: expected a positive number"),
+        (["--resolution=64"], "--resolution=64: the built-in dataset is 32x32"),
+        (["leftover"], "unexpected arguments ['leftover']"),
+    ],
+)
+def test_bad_input_is_a_usage_error(capsys, args, expected):
+    code, _, err = _dry(capsys, *args)
+    assert code == 1
+    assert expected in err, err
+    assert "Traceback" not in err and err.startswith("train.py: error: ")
+
+
+def test_resume_locations(tmp_path):
+    from tfstylegan.training.checkpoint import locate_resume
+    from tfstylegan.training.config import ConfigError
+
+    run = tmp_path / "00001-run"
+    run.mkdir()
+    with pytest.raises(ConfigError, match="holds no checkpoint and no network pickle"):
+        locate_resume(str(run))
+    (run / "network-snapshot-000004.pkl").write_bytes(b"")
+    (run / "network-snapshot-000012.pkl").write_bytes(b"")
+    assert locate_resume(str(run)) == ("pickle", str(run / "network-snapshot-000012.pkl"))
+    (run / "network-final.pkl").write_bytes(b"")
+    assert locate_resume(str(run)) == ("pickle", str(run / "network-final.pkl"))
+    with pytest.raises(ConfigError, match="not a checkpoint or pickle"):
+        locate_resume(str(run / "config.json") if (run / "config.json").write_text("{}") else "")
