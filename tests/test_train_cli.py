@@ -39,7 +39,7 @@ def test_dry_run_prints_the_resolved_config(tmp_path):
 
 
 def _dry(capsys, *args):
-    code = train_cli.main(["train.py", "--dry_run", *args])
+    code = train_cli.main(["train.py", "--dry_run", *args], prog="train.py")
     captured = capsys.readouterr()
     return code, (json.loads(captured.out) if code == 0 else None), captured.err
 

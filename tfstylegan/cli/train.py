@@ -277,7 +277,7 @@ def _main(argv: Sequence[str]) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "train.py") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "tfstylegan-train") -> int:
     """Runs the tool on a command line (``argv[0]`` is the program name; None = ``sys.argv``).
 
     Returns:

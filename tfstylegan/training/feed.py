@@ -39,6 +39,7 @@ class RealFeed:
         if (level, minibatch) == (self.level, self.minibatch) and self.iterator is not None:
             return False
         seed = int(np.random.SeedSequence([self.seed, level, minibatch]).generate_state(1)[0] & 0x7FFFFFFF)
+        self.iterator = None  # Let the old pipeline (and its reader threads) go first.
         dataset = self.training_set.as_dataset(minibatch, lod=level, seed=seed)
         self.level, self.minibatch = level, minibatch
         self.iterator = iter(dataset)

@@ -317,7 +317,8 @@ class Trainer:
         total_nimg = int(math.ceil(cfg.total_kimg * 1000))
         while self.cur_nimg < total_nimg:
             sched = self.schedule()
-            self.feed.configure(sched.minibatch, sched.lod)
+            if self.feed.configure(sched.minibatch, sched.lod):
+                self.data_state.iterator = self.feed.iterator  # The checkpoint follows the live pipeline.
             if cfg.reset_opt_for_new_lod and (
                 math.floor(sched.lod) != math.floor(self.prev_lod) or math.ceil(sched.lod) != math.ceil(self.prev_lod)
             ):
@@ -348,11 +349,12 @@ class Trainer:
             session_ticks += 1
             tick_kimg = (self.cur_nimg - self.tick_start_nimg) / 1000.0
             self.tick_start_nimg = self.cur_nimg
+            # Reading the losses waits for the steps still running: it belongs to the tick.
+            means = {k: float(np.mean([float(x) for x in v])) for k, v in stats.items()}
+            stats.clear()
             tick_end = time.time()
             tick_time = tick_end - tick_start_time
             total_time = self.time_offset + tick_end - session_start
-            means = {k: float(np.mean([float(x) for x in v])) for k, v in stats.items()}
-            stats.clear()
             mem_name, mem = peak_memory()
             log(
                 f"tick {self.cur_tick:<5d} kimg {self.cur_nimg / 1000:<8.1f} lod {sched.lod:<5.2f} "
