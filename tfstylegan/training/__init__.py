@@ -1,1 +1,48 @@
-"""Training: compiled steps, the host loop, presets, checkpoints."""
+"""Training StyleGAN as the original ``training_loop.py`` does, under a ``tf.distribute`` strategy.
+
+Modules, from the inside out:
+
+- :mod:`~tfstylegan.training.steps`: :class:`TrainSteps`, the compiled per-replica D and G
+  updates (losses over the global batch, the non-finite skip, the Gs moving average).
+- :mod:`~tfstylegan.training.distribute`: the only strategy-aware code (strategy creation,
+  splitting a minibatch over replicas, the replica-consistent skip, chief / checkpoint
+  directories).
+- :mod:`~tfstylegan.training.feed`, :mod:`~tfstylegan.training.data`: real minibatches per
+  level of detail; the dataset a configuration names (or the built-in shapes).
+- :mod:`~tfstylegan.training.checkpoint`: what a full checkpoint holds; locating a resume source.
+- :mod:`~tfstylegan.training.grid`: snapshot image grids.
+- :mod:`~tfstylegan.training.config`, :mod:`~tfstylegan.training.presets`: :class:`TrainConfig`
+  and its checks; the original train.py configurations and ``tiny``.
+- :mod:`~tfstylegan.training.trainer`: :class:`Trainer`, the host loop (schedule, ticks,
+  logs, TensorBoard, snapshots, checkpoints, resume).
+
+Names are imported on first use, so reading the presets does not load TensorFlow.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "TrainConfig": "tfstylegan.training.config",
+    "ConfigError": "tfstylegan.training.config",
+    "PRESETS": "tfstylegan.training.presets",
+    "preset_config": "tfstylegan.training.presets",
+    "Trainer": "tfstylegan.training.trainer",
+    "train": "tfstylegan.training.trainer",
+    "TrainSteps": "tfstylegan.training.steps",
+    "make_strategy": "tfstylegan.training.distribute",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tfstylegan.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
