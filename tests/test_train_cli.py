@@ -33,7 +33,7 @@ def test_dry_run_prints_the_resolved_config(tmp_path):
     assert out.returncode == 0, out.stderr
     cfg = json.loads(out.stdout)
     assert cfg["config"] == "tiny" and cfg["dataset"]["resolution"] == 32 and cfg["replicas"] == 1
-    assert cfg["D_loss"] == "D_logistic_simplegp" and cfg["resolved_loss_args"]["D"] == {"r1_gamma": 10.0, "r2_gamma": 0.0}
+    assert cfg["D_loss"] == "D_logistic_simplegp" and cfg["resolved_loss_args"]["D"] == {"r1_gamma": 1.0, "r2_gamma": 0.0}
     assert not os.listdir(tmp_path)  # A dry run creates nothing.
     assert "Traceback" not in out.stderr
 
