@@ -55,7 +55,7 @@ PRESETS = {
             D_args=dict(fmap_base=256, fmap_max=128),
             D_loss_args={"r1_gamma": 1.0},  # Sharper shapes than 10 in a CPU-length run at 32x32.
             mirror_augment=True,
-            total_kimg=120.0,
+            total_kimg=150.0,  # About 10 minutes on a 2-core CPU.
             G_smoothing_kimg=2.0,
             grid_size="12x6",
             image_snapshot_ticks=1,

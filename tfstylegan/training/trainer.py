@@ -16,6 +16,7 @@ import os
 import re
 import resource
 import time
+import types
 
 import keras
 import numpy as np
@@ -125,10 +126,10 @@ class Trainer:
         keras.utils.set_random_seed(cfg.seed)  # Initial weights are a function of the seed.
         data_kwargs = dict(num_channels=info.num_channels, resolution=info.resolution, label_size=info.label_size)
         with self.strategy.scope():
-            for field, build in (("G_args", lambda: GStyle(**data_kwargs, **cfg.G_args)), ("D_args", lambda: DBasic(**data_kwargs, **cfg.D_args))):
+            for field, cls in (("G_args", GStyle), ("D_args", DBasic)):
                 try:
-                    net = build()
-                except (TypeError, ValueError) as e:
+                    net = cls(**data_kwargs, **getattr(cfg, field))
+                except (TypeError, ValueError) as e:  # A bad value in --G_args / --D_args.
                     raise ConfigError(field, getattr(cfg, field), str(e)) from None
                 setattr(self, field[0], net)
             self.Gs = GStyle.from_config({**self.G.get_config(), "name": "Gs"})
@@ -287,59 +288,29 @@ class Trainer:
         if self.chief:
             self._write_config()
         log(f"Run directory: {self.run_dir}")
-        log(f"Dataset: {info.path}: {info.num_images} images, {info.resolution}x{info.resolution}x{info.num_channels}, labels {info.label_size}")
-        log(f"Strategy: {cfg.strategy}, {self.replicas} replica(s); G {self.G.count_params():,} and D {self.D.count_params():,} parameters")
+        log(
+            f"Dataset: {info.path}: {info.num_images} images, {info.resolution}x{info.resolution}x"
+            f"{info.num_channels}, labels {info.label_size}"
+        )
+        log(
+            f"Strategy: {cfg.strategy}, {self.replicas} replica(s); G {self.G.count_params():,} and "
+            f"D {self.D.count_params():,} parameters"
+        )
         if cfg.resume:
             log(f"Resuming from {self.resume(cfg.resume)} at kimg {self.cur_nimg / 1000:.1f}")
-
-        # Snapshot grid: fixed reals, labels and latents, as the original.
-        grid_size = parse_grid_size(cfg.grid_size, info.resolution)
-        reals, labels, latents = grid.setup_snapshot_image_grid(self.training_set, self.G.cfg.latent_size, grid_size, cfg.seed)
-        render = grid.FakesRenderer(self.Gs, latents, labels, cfg.seed, chunk=min(len(latents), 32))
-        writer = tf.summary.create_file_writer(self.run_dir) if self.chief else tf.summary.create_noop_writer()
-        if self.chief:
-            image = grid.save_image_grid(reals, os.path.join(self.run_dir, "reals.png"), self.training_set.dynamic_range, grid_size)
-            with writer.as_default():
-                tf.summary.image("reals", image[np.newaxis], step=self.cur_nimg)
-            self._save_fakes(render, grid_size, writer)
-        manager = tf.train.CheckpointManager(
-            self.checkpoint,
-            distribute.checkpoint_dir(os.path.join(self.run_dir, CHECKPOINT_SUBDIR), self.strategy),
-            max_to_keep=cfg.checkpoints_to_keep,
-        )
+        out = self._open_outputs(log)
 
         log("Training...")
-        session_start = time.time()
-        tick_start_time = session_start
+        session_start = tick_start_time = time.time()
         maintenance_time = session_start - start
         session_ticks = 0
         stats = collections.defaultdict(list)
         total_nimg = int(math.ceil(cfg.total_kimg * 1000))
         while self.cur_nimg < total_nimg:
             sched = self.schedule()
-            if self.feed.configure(sched.minibatch, sched.lod):
-                self.data_state.iterator = self.feed.iterator  # The checkpoint follows the live pipeline.
-            if cfg.reset_opt_for_new_lod and (
-                math.floor(sched.lod) != math.floor(self.prev_lod) or math.ceil(sched.lod) != math.ceil(self.prev_lod)
-            ):
-                reset_optimizer_state(self.G_opt)
-                reset_optimizer_state(self.D_opt)
-            self.prev_lod = sched.lod
-            self.G.lod.assign(sched.lod)
-            self.D.lod.assign(sched.lod)
-            self.G_opt.learning_rate.assign(sched.G_lrate)
-            self.D_opt.learning_rate.assign(sched.D_lrate)
-            level, batch = int(math.floor(sched.lod)), sched.minibatch // self.replicas
-
+            self._configure(sched)
             for _ in range(cfg.minibatch_repeats):
-                for _ in range(cfg.D_repeats):
-                    for k, v in self.steps.d_step(*self.feed.next()).items():
-                        stats[k].append(v)
-                    self.cur_nimg += sched.minibatch
-                g_inputs = self.feed.next() if self.G_loss.needs_reals else (None, None)
-                for k, v in self.steps.g_step(batch, level, *g_inputs).items():
-                    stats[k].append(v)
-
+                self._minibatch(sched, stats)
             done = self.cur_nimg >= total_nimg
             if self.cur_nimg < self.tick_start_nimg + sched.tick_kimg * 1000 and not done:
                 continue
@@ -353,53 +324,110 @@ class Trainer:
             means = {k: float(np.mean([float(x) for x in v])) for k, v in stats.items()}
             stats.clear()
             tick_end = time.time()
-            tick_time = tick_end - tick_start_time
             total_time = self.time_offset + tick_end - session_start
-            mem_name, mem = peak_memory()
-            log(
-                f"tick {self.cur_tick:<5d} kimg {self.cur_nimg / 1000:<8.1f} lod {sched.lod:<5.2f} "
-                f"minibatch {sched.minibatch:<4d} time {format_time(total_time):<12s} sec/tick {tick_time:<7.1f} "
-                f"sec/kimg {tick_time / max(tick_kimg, 1e-9):<7.2f} maintenance {maintenance_time:<6.1f} "
-                f"{mem_name} {mem:<4.1f} loss G {means.get('Loss/G', float('nan')):<7.3f} "
-                f"D {means.get('Loss/D', float('nan')):.3f}"
+            timing = dict(
+                tick=tick_end - tick_start_time, kimg=tick_kimg, total=total_time, maintenance=maintenance_time
             )
-            if self.chief:
-                scalars = {
-                    "Progress/tick": self.cur_tick,
-                    "Progress/kimg": self.cur_nimg / 1000.0,
-                    "Progress/lod": sched.lod,
-                    "Progress/minibatch": sched.minibatch,
-                    "Timing/total_sec": total_time,
-                    "Timing/total_hours": total_time / 3600.0,
-                    "Timing/sec_per_tick": tick_time,
-                    "Timing/sec_per_kimg": tick_time / max(tick_kimg, 1e-9),
-                    "Timing/maintenance_sec": maintenance_time,
-                    f"Resources/peak_{mem_name}_gb": mem,
-                    "TrainG/learning_rate": sched.G_lrate,
-                    "TrainD/learning_rate": sched.D_lrate,
-                    "TrainG/skipped_steps": int(self.steps.skipped_G.numpy()),
-                    "TrainD/skipped_steps": int(self.steps.skipped_D.numpy()),
-                    **{k: v for k, v in means.items() if not k.endswith("_skipped")},
-                }
-                with writer.as_default():
-                    for k, v in scalars.items():
-                        tf.summary.scalar(k, v, step=self.cur_nimg)
+            self._report(out, sched, timing, means)
             if self.chief and (self.cur_tick % cfg.image_snapshot_ticks == 0 or done):
-                self._save_fakes(render, grid_size, writer)
+                self._save_fakes(out.render, out.grid_size, out.writer)
             if self.chief and (self.cur_tick % cfg.network_snapshot_ticks == 0 or done or session_ticks == 1):
                 self._save_pkl(f"network-snapshot-{self.cur_nimg // 1000:06d}.pkl")
             if self.cur_tick % cfg.checkpoint_ticks == 0 or done:
                 self._sync_progress(total_time)
-                manager.save(checkpoint_number=self.cur_tick)  # Every worker takes part.
-            writer.flush()
+                out.manager.save(checkpoint_number=self.cur_tick)  # Every worker takes part.
+            out.writer.flush()
             tick_start_time = time.time()
             maintenance_time = tick_start_time - tick_end
 
         if self.chief:
             self._save_pkl("network-final.pkl")
-        writer.close()
+        out.writer.close()
         log(f"Done: {self.cur_nimg / 1000:.1f} kimg in {format_time(self.time_offset + time.time() - session_start)}.")
         return self.run_dir
+
+    def _open_outputs(self, log: RunLog) -> types.SimpleNamespace:
+        """The snapshot grid (fixed reals, labels and latents, as the original), TensorBoard, checkpoints."""
+        cfg = self.cfg
+        grid_size = parse_grid_size(cfg.grid_size, self.info.resolution)
+        reals, labels, latents = grid.setup_snapshot_image_grid(
+            self.training_set, self.G.cfg.latent_size, grid_size, cfg.seed
+        )
+        render = grid.FakesRenderer(self.Gs, latents, labels, cfg.seed, chunk=min(len(latents), 32))
+        writer = tf.summary.create_file_writer(self.run_dir) if self.chief else tf.summary.create_noop_writer()
+        if self.chief:
+            path = os.path.join(self.run_dir, "reals.png")
+            image = grid.save_image_grid(reals, path, self.training_set.dynamic_range, grid_size)
+            with writer.as_default():
+                tf.summary.image("reals", image[np.newaxis], step=self.cur_nimg)
+            self._save_fakes(render, grid_size, writer)
+        manager = tf.train.CheckpointManager(
+            self.checkpoint,
+            distribute.checkpoint_dir(os.path.join(self.run_dir, CHECKPOINT_SUBDIR), self.strategy),
+            max_to_keep=cfg.checkpoints_to_keep,
+        )
+        return types.SimpleNamespace(log=log, grid_size=grid_size, render=render, writer=writer, manager=manager)
+
+    def _configure(self, sched) -> None:
+        """Data, optimizer resets, lod and learning rates for the next minibatch group."""
+        if self.feed.configure(sched.minibatch, sched.lod):
+            self.data_state.iterator = self.feed.iterator  # The checkpoint follows the live pipeline.
+        lod, prev = sched.lod, self.prev_lod
+        if self.cfg.reset_opt_for_new_lod and (
+            math.floor(lod) != math.floor(prev) or math.ceil(lod) != math.ceil(prev)
+        ):
+            reset_optimizer_state(self.G_opt)
+            reset_optimizer_state(self.D_opt)
+        self.prev_lod = lod
+        self.G.lod.assign(lod)
+        self.D.lod.assign(lod)  # Gs copies G's lod in the Gs update.
+        self.G_opt.learning_rate.assign(sched.G_lrate)
+        self.D_opt.learning_rate.assign(sched.D_lrate)
+
+    def _minibatch(self, sched, stats) -> None:
+        """``D_repeats`` D steps (each with the Gs update), then one G step."""
+        for _ in range(self.cfg.D_repeats):
+            for k, v in self.steps.d_step(*self.feed.next()).items():
+                stats[k].append(v)
+            self.cur_nimg += sched.minibatch
+        level, batch = int(math.floor(sched.lod)), sched.minibatch // self.replicas
+        g_inputs = self.feed.next() if self.G_loss.needs_reals else (None, None)
+        for k, v in self.steps.g_step(batch, level, *g_inputs).items():
+            stats[k].append(v)
+
+    def _report(self, out, sched, timing: dict, means: dict) -> None:
+        """The tick's log line (the original's fields, plus the mean losses) and TensorBoard scalars."""
+        mem_name, mem = peak_memory()
+        sec_per_kimg = timing["tick"] / max(timing["kimg"], 1e-9)
+        out.log(
+            f"tick {self.cur_tick:<5d} kimg {self.cur_nimg / 1000:<8.1f} lod {sched.lod:<5.2f} "
+            f"minibatch {sched.minibatch:<4d} time {format_time(timing['total']):<12s} "
+            f"sec/tick {timing['tick']:<7.1f} sec/kimg {sec_per_kimg:<7.2f} maintenance {timing['maintenance']:<6.1f} "
+            f"{mem_name} {mem:<4.1f} loss G {means.get('Loss/G', float('nan')):<7.3f} "
+            f"D {means.get('Loss/D', float('nan')):.3f}"
+        )
+        if not self.chief:
+            return
+        scalars = {
+            "Progress/tick": self.cur_tick,
+            "Progress/kimg": self.cur_nimg / 1000.0,
+            "Progress/lod": sched.lod,
+            "Progress/minibatch": sched.minibatch,
+            "Timing/total_sec": timing["total"],
+            "Timing/total_hours": timing["total"] / 3600.0,
+            "Timing/sec_per_tick": timing["tick"],
+            "Timing/sec_per_kimg": sec_per_kimg,
+            "Timing/maintenance_sec": timing["maintenance"],
+            f"Resources/peak_{mem_name}_gb": mem,
+            "TrainG/learning_rate": sched.G_lrate,
+            "TrainD/learning_rate": sched.D_lrate,
+            "TrainG/skipped_steps": int(self.steps.skipped_G.numpy()),
+            "TrainD/skipped_steps": int(self.steps.skipped_D.numpy()),
+            **{k: v for k, v in means.items() if not k.endswith("_skipped")},
+        }
+        with out.writer.as_default():
+            for k, v in scalars.items():
+                tf.summary.scalar(k, v, step=self.cur_nimg)
 
     def _save_fakes(self, render, grid_size, writer) -> None:
         fakes = render()
