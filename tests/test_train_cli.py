@@ -94,6 +94,9 @@ def test_presets_recipes_and_flags(capsys, tmp_path):
         (["--lod_initial_resolution=6"], "--lod_initial_resolution=6: expected a power of two"),
         (["--total_kimg=0"], "--total_kimg=0.0: expected a positive number"),
         (["--resolution=64"], "--resolution=64: the built-in dataset is 32x32"),
+        (["--metrics=fid50k"], "--inception_weights=None: the FID metrics need the Inception-v3 weights file"),
+        (["--metrics=fid50k", "--inception_weights=/no/such.h5"], "--inception_weights=/no/such.h5: no such file"),
+        (["--metrics=kid", "--inception_weights=/no/such.h5"], "--metrics=kid: unknown metric 'kid'"),
         (["leftover"], "unexpected arguments ['leftover']"),
     ],
 )

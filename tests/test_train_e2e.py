@@ -110,3 +110,25 @@ def test_train_snapshots_traces_and_exact_resume(data_dir, tmp_path):
     assert from_pkl.resume(pkl) == f"pickle {pkl}" and from_pkl.cur_nimg == 384 and from_pkl.time_offset == 60.0
     for a, b in zip(final, _weights(from_pkl)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_metrics_run_on_network_snapshots(data_dir, tmp_path, monkeypatch):
+    from tfstylegan.metrics import runner
+
+    calls = []
+
+    def fake_run_metrics(Gs, data, metrics, *, features, cache_dir, mirror_augment, seed):
+        calls.append((Gs.name, data, list(metrics), features, mirror_augment))
+        return {"fid500": 12.5, "fid500_time_s": 3.0}
+
+    monkeypatch.setattr(runner, "run_metrics", fake_run_metrics)
+    weights = tmp_path / "inception.h5"
+    weights.write_bytes(b"")  # Only checked for existence: the features are a stand-in.
+    cfg = _config(data_dir, tmp_path, total_kimg=0.064, metrics=["fid500"], inception_weights=str(weights))
+    run = Trainer(cfg, metric_features="features")
+    run_dir = run.train()
+    # One tick: the first (and final) snapshot runs the metric once, on Gs, as the original.
+    assert calls == [("Gs", cfg.data_dir, ["fid500"], "features", True)]
+    line = open(os.path.join(run_dir, "metric-fid500.txt")).read()
+    assert line.startswith("network-snapshot-000000") and "fid500 12.5" in line
+    assert "Metrics/fid500" in _scalars_and_images(run_dir)

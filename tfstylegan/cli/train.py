@@ -91,6 +91,8 @@ flags.DEFINE_integer("network_snapshot_ticks", None, "Write network-snapshot-<ki
 flags.DEFINE_integer("checkpoint_ticks", None, "Write a training checkpoint every N ticks." + _PRESET, **_d)
 flags.DEFINE_integer("checkpoints_to_keep", None, "Checkpoints kept (default 3).", **_d)
 flags.DEFINE_string("grid_size", None, "Snapshot grid: 1080p, 4k or WxH." + _PRESET, **_d)
+flags.DEFINE_list("metrics", None, "Metrics run at every network snapshot, e.g. fid50k (needs --inception_weights).", **_d)
+flags.DEFINE_string("inception_weights", None, "Inception-v3 weights file (.h5) for the FID metrics.", **_d)
 # Run.
 flags.DEFINE_enum("strategy", "default", list(STRATEGIES), "tf.distribute strategy: default, one_device, mirrored.", **_d)
 flags.DEFINE_integer("num_gpus", None, "GPU count for the minibatch tables. Default: the strategy's replicas.", **_d)
@@ -136,6 +138,8 @@ _PLAIN_FLAGS = (
     "checkpoint_ticks",
     "checkpoints_to_keep",
     "grid_size",
+    "metrics",
+    "inception_weights",
     "seed",
     "result_dir",
     "desc",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from collections.abc import Mapping
 
 from tfstylegan.schedule import SCHEDULE_ARGS, int_keys, training_schedule
@@ -72,6 +73,8 @@ class TrainConfig:
     checkpoint_ticks: int = 1  # Write a full training checkpoint every N ticks.
     checkpoints_to_keep: int = 3  # Checkpoints kept in <run_dir>/checkpoints.
     grid_size: str = "1080p"  # Snapshot grid: '1080p', '4k' (sized like the original) or 'WxH' images.
+    metrics: list = dataclasses.field(default_factory=list)  # Run at every network snapshot, e.g. ['fid50k'].
+    inception_weights: str | None = None  # The Inception-v3 weights file the FID metrics need.
     # Run.
     config: str = "custom"  # The preset this configuration started from.
     seed: int = 1000  # Seed of the weights, every random draw and the data order.
@@ -110,6 +113,7 @@ class DatasetInfo:
     num_channels: int
     label_size: int
     num_images: int
+    full_resolution: int | None = None  # The largest level in the files (None = resolution).
 
 
 def _power_of_two(value) -> bool:
@@ -181,6 +185,27 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
         field = "resume_kimg" if cfg.resume_kimg < 0 else "resume_time"
         raise ConfigError(field, getattr(cfg, field), "expected a number >= 0")
     parse_grid_size(cfg.grid_size, data.resolution)
+    if cfg.metrics:
+        from tfstylegan.metrics.fid import get_metric
+
+        for name in cfg.metrics:
+            try:
+                get_metric(name)
+            except ValueError as e:
+                raise ConfigError("metrics", ",".join(cfg.metrics), str(e)) from None
+        if not cfg.inception_weights:
+            raise ConfigError(
+                "inception_weights", None, "the FID metrics need the Inception-v3 weights file (never downloaded)"
+            )
+        if not os.path.isfile(cfg.inception_weights):
+            raise ConfigError("inception_weights", cfg.inception_weights, "no such file")
+        if data.full_resolution not in (None, data.resolution):
+            raise ConfigError(
+                "metrics",
+                ",".join(cfg.metrics),
+                f"the metrics read the dataset at its full resolution ({data.full_resolution}), but this run trains "
+                f"at {data.resolution}; use a dataset written at {data.resolution}",
+            )
     if cfg.synthetic_images < 1:
         raise ConfigError("synthetic_images", cfg.synthetic_images, "expected at least 1 image")
 

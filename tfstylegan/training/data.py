@@ -37,8 +37,10 @@ def _max_label_size(cfg: TrainConfig):
 
 
 def _open(cfg: TrainConfig, path: str) -> TFRecordDataset:
+    """The dataset at the configured resolution; ``full_resolution`` is set to the files' largest."""
     try:
         full = TFRecordDataset(path, max_label_size=_max_label_size(cfg))
+        full_resolution = full.resolution
         if cfg.resolution is not None:
             if not (isinstance(cfg.resolution, int) and cfg.resolution >= 4 and cfg.resolution & (cfg.resolution - 1) == 0):
                 raise ConfigError("resolution", cfg.resolution, "expected a power of two >= 4")
@@ -60,6 +62,7 @@ def _open(cfg: TrainConfig, path: str) -> TFRecordDataset:
             f"labels were requested (--cond / --max_label_size) but the dataset at {path} has none "
             "(no *.labels file)",
         )
+    full.full_resolution = full_resolution
     return full
 
 
@@ -73,8 +76,13 @@ def dataset_info(cfg: TrainConfig) -> DatasetInfo:
             )
         _max_label_size(cfg)
         return DatasetInfo(synthetic_dir(cfg), SYNTHETIC_RESOLUTION, 3, labels, cfg.synthetic_images)
-    ts = _open(cfg, cfg.data_dir)
-    return DatasetInfo(cfg.data_dir, ts.resolution, ts.num_channels, ts.label_size, ts.num_images)
+    return info_of(_open(cfg, cfg.data_dir))
+
+
+def info_of(ts: TFRecordDataset) -> DatasetInfo:
+    """The :class:`DatasetInfo` of an opened dataset."""
+    full = getattr(ts, "full_resolution", ts.resolution)
+    return DatasetInfo(ts.tfrecord_dir, ts.resolution, ts.num_channels, ts.label_size, ts.num_images, full)
 
 
 def open_training_set(cfg: TrainConfig, create: bool = True) -> TFRecordDataset:

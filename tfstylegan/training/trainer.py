@@ -35,8 +35,8 @@ from tfstylegan.training.checkpoint import (
     locate_resume,
     progress_values,
 )
-from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig, check_config, parse_grid_size
-from tfstylegan.training.data import open_training_set
+from tfstylegan.training.config import ConfigError, TrainConfig, check_config, parse_grid_size
+from tfstylegan.training.data import info_of, open_training_set
 from tfstylegan.training.feed import RealFeed
 from tfstylegan.training.steps import TrainSteps, make_optimizer, reset_optimizer_state
 
@@ -100,18 +100,27 @@ class Trainer:
         cfg: the configuration (checked against the data and the strategy here).
         strategy: a ``tf.distribute`` strategy; None = ``cfg.strategy``.
         training_set: an opened dataset; None = the one ``cfg`` names.
+        metric_features: the feature extractor of ``cfg.metrics`` (tests pass a stand-in);
+            None = ``InceptionFeatures(cfg.inception_weights)`` at the first snapshot.
 
     Raises:
         ConfigError: a configuration that cannot work (naming the field).
     """
 
-    def __init__(self, cfg: TrainConfig, strategy: tf.distribute.Strategy | None = None, training_set=None):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        strategy: tf.distribute.Strategy | None = None,
+        training_set=None,
+        metric_features=None,
+    ):
         self.cfg = cfg
+        self.metric_features = metric_features  # An InceptionFeatures; None = built from cfg when needed.
         self.strategy = strategy or distribute.make_strategy(cfg.strategy)
         self.replicas = distribute.num_replicas(self.strategy)
         self.chief = distribute.is_chief(self.strategy)
-        self.training_set = ts = training_set if training_set is not None else open_training_set(cfg)
-        self.info = DatasetInfo(ts.tfrecord_dir, ts.resolution, ts.num_channels, ts.label_size, ts.num_images)
+        self.training_set = training_set if training_set is not None else open_training_set(cfg)
+        self.info = info_of(self.training_set)
         self.loss_args = check_config(cfg, self.info, self.replicas)
         self.num_gpus = cfg.num_gpus or self.replicas
         self.G_loss = losses.get_loss(cfg.G_loss, "G")
@@ -332,7 +341,9 @@ class Trainer:
             if self.chief and (self.cur_tick % cfg.image_snapshot_ticks == 0 or done):
                 self._save_fakes(out.render, out.grid_size, out.writer)
             if self.chief and (self.cur_tick % cfg.network_snapshot_ticks == 0 or done or session_ticks == 1):
-                self._save_pkl(f"network-snapshot-{self.cur_nimg // 1000:06d}.pkl")
+                name = f"network-snapshot-{self.cur_nimg // 1000:06d}.pkl"
+                self._save_pkl(name)
+                self._run_metrics(name, out)
             if self.cur_tick % cfg.checkpoint_ticks == 0 or done:
                 self._sync_progress(total_time)
                 out.manager.save(checkpoint_number=self.cur_tick)  # Every worker takes part.
@@ -428,6 +439,33 @@ class Trainer:
         with out.writer.as_default():
             for k, v in scalars.items():
                 tf.summary.scalar(k, v, step=self.cur_nimg)
+
+    def _run_metrics(self, pkl_name: str, out) -> None:
+        """``cfg.metrics`` of Gs, as the original runs them on each network snapshot."""
+        if not self.cfg.metrics:
+            return
+        from tfstylegan.metrics import runner
+
+        if self.metric_features is None:
+            from tfstylegan.metrics.fid import InceptionFeatures
+
+            self.metric_features = InceptionFeatures(self.cfg.inception_weights)
+        results = runner.run_metrics(
+            self.Gs,
+            self.training_set.tfrecord_dir,
+            self.cfg.metrics,
+            features=self.metric_features,
+            cache_dir=os.path.join(self.cfg.result_dir, "_metrics-cache"),
+            mirror_augment=self.cfg.mirror_augment,
+            seed=self.cfg.seed,
+        )
+        for name in self.cfg.metrics:
+            line = runner.result_line(pkl_name, name, results)
+            out.log(line)
+            with tf.io.gfile.GFile(os.path.join(self.run_dir, f"metric-{name}.txt"), "a") as f:
+                f.write(line + "\n")
+            with out.writer.as_default():
+                tf.summary.scalar(f"Metrics/{name}", results[name], step=self.cur_nimg)
 
     def _save_fakes(self, render, grid_size, writer) -> None:
         fakes = render()
