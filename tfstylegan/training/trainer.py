@@ -310,9 +310,9 @@ class Trainer:
         out = self._open_outputs(log)
 
         log("Training...")
-        session_start = tick_start_time = time.time()
-        maintenance_time = session_start - start
-        session_ticks = 0
+        loop_start = tick_start_time = time.time()
+        maintenance_time = loop_start - start
+        ticks_this_process = 0
         stats = collections.defaultdict(list)
         total_nimg = int(math.ceil(cfg.total_kimg * 1000))
         while self.cur_nimg < total_nimg:
@@ -326,21 +326,21 @@ class Trainer:
 
             # Tick: report, then maintenance.
             self.cur_tick += 1
-            session_ticks += 1
+            ticks_this_process += 1
             tick_kimg = (self.cur_nimg - self.tick_start_nimg) / 1000.0
             self.tick_start_nimg = self.cur_nimg
             # Reading the losses waits for the steps still running: it belongs to the tick.
             means = {k: float(np.mean([float(x) for x in v])) for k, v in stats.items()}
             stats.clear()
             tick_end = time.time()
-            total_time = self.time_offset + tick_end - session_start
+            total_time = self.time_offset + tick_end - loop_start
             timing = dict(
                 tick=tick_end - tick_start_time, kimg=tick_kimg, total=total_time, maintenance=maintenance_time
             )
             self._report(out, sched, timing, means)
             if self.chief and (self.cur_tick % cfg.image_snapshot_ticks == 0 or done):
                 self._save_fakes(out.render, out.grid_size, out.writer)
-            if self.chief and (self.cur_tick % cfg.network_snapshot_ticks == 0 or done or session_ticks == 1):
+            if self.chief and (self.cur_tick % cfg.network_snapshot_ticks == 0 or done or ticks_this_process == 1):
                 name = f"network-snapshot-{self.cur_nimg // 1000:06d}.pkl"
                 self._save_pkl(name)
                 self._run_metrics(name, out)
@@ -354,7 +354,7 @@ class Trainer:
         if self.chief:
             self._save_pkl("network-final.pkl")
         out.writer.close()
-        log(f"Done: {self.cur_nimg / 1000:.1f} kimg in {format_time(self.time_offset + time.time() - session_start)}.")
+        log(f"Done: {self.cur_nimg / 1000:.1f} kimg in {format_time(self.time_offset + time.time() - loop_start)}.")
         return self.run_dir
 
     def _open_outputs(self, log: RunLog) -> types.SimpleNamespace:
