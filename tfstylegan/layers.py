@@ -36,7 +36,7 @@ __all__ = [
 
 def runtime_coef(shape, gain: float, use_wscale: bool, lrmul: float) -> tuple[float, float]:
     """Return ``(init_std, runtime_coef)`` of an equalized-lr weight of ``shape``."""
-    fan_in = float(np.prod(shape[:-1]))  # [kernel, kernel, fmaps_in, fmaps_out] or [in, out]
+    fan_in = float(np.prod(shape[:-1]))  # everything but the output axis: k*k*in (conv) or in (dense)
     he_std = gain / np.sqrt(fan_in)
     if use_wscale:
         return float(1.0 / lrmul), float(he_std * lrmul)

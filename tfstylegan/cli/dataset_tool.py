@@ -120,7 +120,7 @@ def compare(tfrecord_dir_a: str, tfrecord_dir_b: str, ignore_labels: int = 0) ->
     dset_b = _open_dataset(tfrecord_dir_b, max_label_size)
     print("Comparing datasets")
     if dset_a.num_images != dset_b.num_images:
-        print("Datasets contain different number of images")
+        print("The datasets hold different numbers of images")
     idx = identical_images = identical_labels = 0
     for (images_a, labels_a), (images_b, labels_b) in zip(dset_a.iter_np(0), dset_b.iter_np(0)):
         for img_a, lab_a, img_b, lab_b in zip(images_a, labels_a, images_b, labels_b):
@@ -421,15 +421,20 @@ def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     """The argument parser: the original's commands and flags, plus the additions listed above."""
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Tool for creating multi-resolution TFRecords datasets for StyleGAN.",
-        epilog=f'Type "{prog} <command> -h" for more information.',
+        description="Write, inspect and convert datasets in the original StyleGAN multi-resolution TFRecord format.",
+        epilog=f"Options of one command: {prog} <command> --help",
     )
     subparsers = parser.add_subparsers(dest="command")
     subparsers.required = True
 
-    def add_command(cmd, desc, example=None):
-        epilog = f"Example: {prog} {example}" if example is not None else None
-        return subparsers.add_parser(cmd, description=desc, help=desc, epilog=epilog)
+    def add_command(name, summary, usage_example):
+        return subparsers.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"e.g. {prog} {usage_example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
     def add_create_flags(p):
         p.add_argument(
@@ -452,110 +457,110 @@ def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
             name, help=f"{help_text} (default: {default})", type=int, nargs="?", const=1, default=default
         )
 
-    p = add_command("display", "Write the first images of a dataset as a grid PNG.", "display datasets/mnist")
-    p.add_argument("tfrecord_dir", help="Directory containing dataset")
+    p = add_command("display", "Write the first images of a dataset as a grid PNG.", "display data/faces")
+    p.add_argument("tfrecord_dir", help="Dataset directory (TFRecords in the original format)")
     p.add_argument("--output", help="PNG file to write (default: <dataset name>-grid.png)", default=None)
     p.add_argument("--num_images", help="Number of images in the grid (default: 64)", type=int, default=64)
 
-    p = add_command("extract", "Extract images from dataset.", "extract datasets/mnist mnist-images")
-    p.add_argument("tfrecord_dir", help="Directory containing dataset")
-    p.add_argument("output_dir", help="Directory to extract the images into")
+    p = add_command("extract", "Write every image of a dataset as a PNG file.", "extract data/faces extracted-faces")
+    p.add_argument("tfrecord_dir", help="Dataset directory (TFRecords in the original format)")
+    p.add_argument("output_dir", help="Folder for the PNG files (created if missing)")
 
-    p = add_command("compare", "Compare two datasets.", "compare datasets/mydataset datasets/mnist")
-    p.add_argument("tfrecord_dir_a", help="Directory containing first dataset")
-    p.add_argument("tfrecord_dir_b", help="Directory containing second dataset")
-    p.add_argument("--ignore_labels", help="Ignore labels (default: 0)", type=int, default=0)
+    p = add_command("compare", "Check that two datasets hold the same images (and labels).", "compare data/faces data/faces-copy")
+    p.add_argument("tfrecord_dir_a", help="First dataset directory")
+    p.add_argument("tfrecord_dir_b", help="Second dataset directory")
+    p.add_argument("--ignore_labels", help="1 = compare images only (default: 0)", type=int, default=0)
 
-    p = add_command("info", "Print image count, resolutions, labels and size on disk.", "info datasets/mnist")
-    p.add_argument("tfrecord_dir", help="Directory containing dataset")
+    p = add_command("info", "Print image count, resolutions, labels and size on disk.", "info data/faces")
+    p.add_argument("tfrecord_dir", help="Dataset directory (TFRecords in the original format)")
     bool_int(p, "--verify", "Also read every record of every level")
 
     p = add_command(
-        "create_mnist", "Create dataset for MNIST.", "create_mnist datasets/mnist ~/downloads/mnist"
+        "create_mnist", "Convert the MNIST training set (idx .gz files).", "create_mnist data/mnist raw/mnist"
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("mnist_dir", help="Directory containing MNIST")
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("mnist_dir", help="Folder with the MNIST idx files")
     add_create_flags(p)
 
     p = add_command(
         "create_mnistrgb",
-        "Create dataset for MNIST-RGB.",
-        "create_mnistrgb datasets/mnistrgb ~/downloads/mnist",
+        "Make RGB images by stacking three random MNIST digits.",
+        "create_mnistrgb data/mnistrgb raw/mnist",
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("mnist_dir", help="Directory containing MNIST")
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("mnist_dir", help="Folder with the MNIST idx files")
     p.add_argument(
         "--num_images",
-        help="Number of composite images to create (default: 1000000)",
+        help="How many RGB images to make (default: 1000000)",
         type=int,
         default=1000000,
     )
-    p.add_argument("--random_seed", help="Random seed (default: 123)", type=int, default=123)
+    p.add_argument("--random_seed", help="Seed of the random choices (default: 123)", type=int, default=123)
     add_create_flags(p)
 
     p = add_command(
         "create_cifar10",
-        "Create dataset for CIFAR-10.",
-        "create_cifar10 datasets/cifar10 ~/downloads/cifar10",
+        "Convert CIFAR-10 (the python pickle batches), with class labels.",
+        "create_cifar10 data/cifar10 raw/cifar-10-batches-py",
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("cifar10_dir", help="Directory containing CIFAR-10")
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("cifar10_dir", help="Folder with data_batch_1..5")
     add_create_flags(p)
 
     p = add_command(
         "create_cifar100",
-        "Create dataset for CIFAR-100.",
-        "create_cifar100 datasets/cifar100 ~/downloads/cifar100",
+        "Convert CIFAR-100 (the python pickle files), with fine labels.",
+        "create_cifar100 data/cifar100 raw/cifar-100-python",
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("cifar100_dir", help="Directory containing CIFAR-100")
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("cifar100_dir", help="Folder with the train file")
     add_create_flags(p)
 
-    p = add_command("create_svhn", "Create dataset for SVHN.", "create_svhn datasets/svhn ~/downloads/svhn")
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("svhn_dir", help="Directory containing SVHN")
+    p = add_command("create_svhn", "Convert SVHN (pickled train/extra parts), with digit labels.", "create_svhn data/svhn raw/svhn")
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("svhn_dir", help="Folder with the pickled SVHN parts")
     add_create_flags(p)
 
     p = add_command(
         "create_lsun",
-        "Create dataset for single LSUN category.",
-        "create_lsun datasets/lsun-car-100k ~/downloads/lsun/car_lmdb --resolution 256 --max_images 100000",
+        "Convert one LSUN category (LMDB), centre-cropped to a square.",
+        "create_lsun data/lsun-bedroom raw/bedroom_train_lmdb --resolution 256 --max_images 200000",
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("lmdb_dir", help="Directory containing LMDB database")
-    p.add_argument("--resolution", help="Output resolution (default: 256)", type=int, default=256)
-    p.add_argument("--max_images", help="Maximum number of images (default: none)", type=int, default=None)
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("lmdb_dir", help="The category's LMDB folder")
+    p.add_argument("--resolution", help="Side of the square images (default: 256)", type=int, default=256)
+    p.add_argument("--max_images", help="Stop after this many images (default: all)", type=int, default=None)
     add_create_flags(p)
 
     p = add_command(
         "create_lsun_wide",
-        "Create LSUN dataset with non-square aspect ratio.",
-        "create_lsun_wide datasets/lsun-car-512x384 ~/downloads/lsun/car_lmdb --width 512 --height 384",
+        "Convert one LSUN category to wide images, padded to a square canvas.",
+        "create_lsun_wide data/lsun-car-wide raw/car_lmdb --width 512 --height 384",
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("lmdb_dir", help="Directory containing LMDB database")
-    p.add_argument("--width", help="Output width (default: 512)", type=int, default=512)
-    p.add_argument("--height", help="Output height (default: 384)", type=int, default=384)
-    p.add_argument("--max_images", help="Maximum number of images (default: none)", type=int, default=None)
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("lmdb_dir", help="The category's LMDB folder")
+    p.add_argument("--width", help="Image width in pixels (default: 512)", type=int, default=512)
+    p.add_argument("--height", help="Image height in pixels (default: 384)", type=int, default=384)
+    p.add_argument("--max_images", help="Stop after this many images (default: all)", type=int, default=None)
     add_create_flags(p)
 
     p = add_command(
-        "create_celeba", "Create dataset for CelebA.", "create_celeba datasets/celeba ~/downloads/celeba"
+        "create_celeba", "Convert aligned CelebA (img_align_celeba), cropped to 128x128.", "create_celeba data/celeba raw/celeba"
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("celeba_dir", help="Directory containing CelebA")
-    p.add_argument("--cx", help="Center X coordinate (default: 89)", type=int, default=89)
-    p.add_argument("--cy", help="Center Y coordinate (default: 121)", type=int, default=121)
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("celeba_dir", help="Folder that holds img_align_celeba/")
+    p.add_argument("--cx", help="Crop centre, x pixel (default: 89)", type=int, default=89)
+    p.add_argument("--cy", help="Crop centre, y pixel (default: 121)", type=int, default=121)
     add_create_flags(p)
 
     p = add_command(
         "create_from_images",
-        "Create dataset from a directory full of images.",
-        "create_from_images datasets/mydataset myimagedir",
+        "Convert a folder of image files (PNG, JPEG, ...).",
+        "create_from_images data/faces my-photos --resize 256",
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("image_dir", help="Directory containing the images")
-    p.add_argument("--shuffle", help="Randomize image order (default: 1)", type=int, default=1)
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("image_dir", help="Folder of images (not searched recursively)")
+    p.add_argument("--shuffle", help="1 = shuffle the record order with seed 123, 0 = keep the file order (default: 1)", type=int, default=1)
     p.add_argument(
         "--resize",
         help="Resize every image to RES x RES, a power of two (default: none)",
@@ -584,12 +589,12 @@ def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
 
     p = add_command(
         "create_from_hdf5",
-        "Create dataset from legacy HDF5 archive.",
-        "create_from_hdf5 datasets/celebahq ~/downloads/celeba-hq-1024x1024.h5",
+        "Convert an HDF5 archive of the original tools (e.g. CelebA-HQ).",
+        "create_from_hdf5 data/celebahq raw/celeba-hq-1024x1024.h5",
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
-    p.add_argument("hdf5_filename", help="HDF5 archive containing the images")
-    p.add_argument("--shuffle", help="Randomize image order (default: 1)", type=int, default=1)
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
+    p.add_argument("hdf5_filename", help="The .h5 file (labels from <stem>-labels.npy beside it, if present)")
+    p.add_argument("--shuffle", help="1 = shuffle the record order with seed 123, 0 = keep the file order (default: 1)", type=int, default=1)
     add_create_flags(p)
 
     p = add_command(
@@ -597,11 +602,11 @@ def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
         "Create the built-in dataset of coloured shapes.",
         "create_synthetic datasets/shapes --num_images 2000 --labels 1",
     )
-    p.add_argument("tfrecord_dir", help="New dataset directory to be created")
+    p.add_argument("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
     p.add_argument("--num_images", help="Number of images (default: 1000)", type=int, default=1000)
     p.add_argument("--resolution", help="Image resolution (default: 32)", type=int, default=32)
     bool_int(p, "--labels", "Write one-hot shape labels")
-    p.add_argument("--random_seed", help="Random seed (default: 123)", type=int, default=123)
+    p.add_argument("--random_seed", help="Seed of the random choices (default: 123)", type=int, default=123)
     add_create_flags(p)
     return parser
 

@@ -10,19 +10,19 @@ from tfstylegan.networks.base import Network, lod_cond
 
 # The original D_basic keyword arguments and their defaults.
 D_KWARGS = dict(
-    num_channels=1,  # Number of input colour channels (the training loop sets it from the dataset).
-    resolution=32,  # Input resolution (the training loop sets it from the dataset).
-    label_size=0,  # Label dimensionality, 0 if no labels.
-    fmap_base=8192,  # Overall multiplier for the number of feature maps.
-    fmap_decay=1.0,  # log2 feature-map reduction when doubling the resolution.
-    fmap_max=512,  # Maximum number of feature maps in any layer.
-    nonlinearity="lrelu",  # 'relu' or 'lrelu'.
-    use_wscale=True,  # Equalized learning rate.
-    mbstd_group_size=4,  # Group size of the minibatch stddev layer; 0 or 1 = disable.
-    mbstd_num_features=1,  # Number of features of the minibatch stddev layer.
-    fused_scale="auto",  # True = fused conv + downscale, False = separate ops, 'auto' = from 128x128 on.
-    blur_filter=[1, 2, 1],  # Low-pass filter applied before downsampling; None = no filtering.
-    structure="auto",  # 'fixed', 'linear', 'recursive'; 'auto' = 'recursive'.
+    num_channels=1,  # Channels of the input images (training takes it from the dataset).
+    resolution=32,  # Side of the input images (training takes it from the dataset).
+    label_size=0,  # Width of the conditioning labels; 0 = unconditional.
+    fmap_base=8192,  # Feature maps of stage s: min(fmap_base / 2**(s * fmap_decay), fmap_max).
+    fmap_decay=1.0,  # (see fmap_base)
+    fmap_max=512,  # (see fmap_base)
+    nonlinearity="lrelu",  # Activation: 'lrelu' or 'relu'.
+    use_wscale=True,  # Scale weights at run time by He's constant (equalized lr).
+    mbstd_group_size=4,  # Samples per minibatch-stddev group; 0 or 1 turns the layer off.
+    mbstd_num_features=1,  # Channels the minibatch-stddev layer appends.
+    fused_scale="auto",  # Accepted for the original's API; both settings compute the same function.
+    blur_filter=[1, 2, 1],  # Separable low-pass taps before each downsampling; None = none.
+    structure="auto",  # How lod is applied: 'fixed', 'linear' or 'recursive' (= 'auto').
 )
 
 

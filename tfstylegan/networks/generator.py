@@ -13,12 +13,12 @@ from tfstylegan.networks.synthesis import DEFAULT_RANDOM, SYNTHESIS_KWARGS, GSyn
 
 # The original G_style keyword arguments and their defaults.
 STYLE_KWARGS = dict(
-    truncation_psi=0.7,  # Style strength multiplier for the truncation trick; None = disable.
-    truncation_cutoff=8,  # Number of layers the truncation applies to; None = disable.
-    truncation_psi_val=None,  # truncation_psi used when is_validation=True.
-    truncation_cutoff_val=None,  # truncation_cutoff used when is_validation=True.
-    dlatent_avg_beta=0.995,  # Decay of the moving average of W during training; None = disable.
-    style_mixing_prob=0.9,  # Probability of style mixing during training; None = disable.
+    truncation_psi=0.7,  # Pull w towards dlatent_avg by this factor; None or 1 = no truncation.
+    truncation_cutoff=8,  # Truncate only layers below this index; None = no truncation.
+    truncation_psi_val=None,  # What is_validation=True uses instead of truncation_psi.
+    truncation_cutoff_val=None,  # What is_validation=True uses instead of truncation_cutoff.
+    dlatent_avg_beta=0.995,  # Training keeps dlatent_avg as an EMA of w with this decay; None = off.
+    style_mixing_prob=0.9,  # Chance that a training batch mixes two w at a random layer; None = off.
 )
 
 _SUB_KWARGS = {k: v for k, v in {**MAPPING_KWARGS, **SYNTHESIS_KWARGS}.items() if k != "dlatent_broadcast"}

@@ -10,16 +10,16 @@ from tfstylegan.networks.base import Network, check_nonlinearity
 
 # The original G_mapping keyword arguments and their defaults.
 MAPPING_KWARGS = dict(
-    latent_size=512,  # Latent vector (Z) dimensionality.
-    label_size=0,  # Label dimensionality, 0 if no labels.
-    dlatent_size=512,  # Disentangled latent (W) dimensionality.
-    dlatent_broadcast=None,  # None = output [N, dlatent_size]; int = [N, dlatent_broadcast, dlatent_size].
-    mapping_layers=8,  # Number of mapping layers.
-    mapping_fmaps=512,  # Number of activations in the mapping layers.
-    mapping_lrmul=0.01,  # Learning-rate multiplier of the mapping layers.
-    mapping_nonlinearity="lrelu",  # 'relu' or 'lrelu'.
-    use_wscale=True,  # Equalized learning rate.
-    normalize_latents=True,  # Pixel-normalise Z (after the label embedding) before the layers.
+    latent_size=512,  # Width of the input latents z.
+    label_size=0,  # Width of the conditioning labels; 0 = unconditional.
+    dlatent_size=512,  # Width of the intermediate latents w.
+    dlatent_broadcast=None,  # Copies of w per sample: None -> [N, D], k -> [N, k, D].
+    mapping_layers=8,  # Depth of the MLP from z to w.
+    mapping_fmaps=512,  # Width of the hidden MLP layers.
+    mapping_lrmul=0.01,  # Scales the MLP's effective learning rate (equalized lr).
+    mapping_nonlinearity="lrelu",  # Activation of every MLP layer: 'lrelu' or 'relu'.
+    use_wscale=True,  # Scale weights at run time by He's constant (equalized lr).
+    normalize_latents=True,  # Pixel-normalise [z, label embedding] before the MLP.
 )
 
 

@@ -10,23 +10,23 @@ from tfstylegan.networks.base import Network, lod_cond
 
 # The original G_synthesis keyword arguments and their defaults.
 SYNTHESIS_KWARGS = dict(
-    dlatent_size=512,  # Disentangled latent (W) dimensionality.
-    num_channels=3,  # Number of output colour channels.
-    resolution=1024,  # Output resolution (a power of two >= 4).
-    fmap_base=8192,  # Overall multiplier for the number of feature maps.
-    fmap_decay=1.0,  # log2 feature-map reduction when doubling the resolution.
-    fmap_max=512,  # Maximum number of feature maps in any layer.
-    use_styles=True,  # Enable style inputs.
-    const_input_layer=True,  # First layer is a learned constant (else a dense layer of W).
-    use_noise=True,  # Enable noise inputs.
-    randomize_noise=True,  # True = fresh noise every call, False = the stored noise variables.
-    nonlinearity="lrelu",  # 'relu' or 'lrelu'.
-    use_wscale=True,  # Equalized learning rate.
-    use_pixel_norm=False,  # Pixelwise feature-vector normalisation.
-    use_instance_norm=True,  # Instance normalisation.
-    fused_scale="auto",  # True = fused upsampling conv, False = separate ops, 'auto' = from 128x128 on.
-    blur_filter=[1, 2, 1],  # Low-pass filter applied after upsampling; None = no filtering.
-    structure="auto",  # 'fixed', 'linear', 'recursive'; 'auto' = 'recursive'.
+    dlatent_size=512,  # Width of each per-layer w.
+    num_channels=3,  # Channels of the output images.
+    resolution=1024,  # Side of the output images, a power of two >= 4.
+    fmap_base=8192,  # Feature maps of stage s: min(fmap_base / 2**(s * fmap_decay), fmap_max).
+    fmap_decay=1.0,  # (see fmap_base)
+    fmap_max=512,  # (see fmap_base)
+    use_styles=True,  # Modulate every layer with its own w (else one w, no modulation).
+    const_input_layer=True,  # Start from a learned 4x4 constant; False = a dense layer of w.
+    use_noise=True,  # Add per-pixel noise, scaled per channel, in every layer.
+    randomize_noise=True,  # Draw new noise on each call; False = use the stored noise images.
+    nonlinearity="lrelu",  # Activation: 'lrelu' or 'relu'.
+    use_wscale=True,  # Scale weights at run time by He's constant (equalized lr).
+    use_pixel_norm=False,  # Normalise each pixel's feature vector (a ProGAN feature, off in StyleGAN).
+    use_instance_norm=True,  # Normalise each channel of each sample before the style.
+    fused_scale="auto",  # Use the transposed-conv upsampling; 'auto' = for outputs of 128x128 and up.
+    blur_filter=[1, 2, 1],  # Separable low-pass taps after each upsampling; None = none.
+    structure="auto",  # How lod is applied: 'fixed', 'linear' or 'recursive' (= 'auto').
 )
 
 
