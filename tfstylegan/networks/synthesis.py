@@ -157,7 +157,7 @@ class GSynthesis(Network):
 
     # ------------------------------------------------------------------ call
 
-    def call(self, dlatents, randomize_noise=None, rng=None, lod=None, lod_range=None):
+    def call(self, dlatents, randomize_noise=None, rng=None, lod_range=None):
         """Synthesize images.
 
         Args:
@@ -165,8 +165,6 @@ class GSynthesis(Network):
             randomize_noise: ``True`` draws fresh noise, ``False`` uses the stored noise;
                 ``None`` uses the configured ``randomize_noise``.
             rng: Source of randomness (``tf.random.Generator``-like); ``None`` = global.
-            lod: Level of detail to use instead of the ``lod`` variable (a float or a
-                scalar tensor); used by G_style to drive this network with its own lod.
             lod_range: Optional static bounds ``(lo, hi)`` with ``lo <= lod < hi``
                 that prune the recursive structure at trace time (see ``lod_cond``).
 
@@ -177,7 +175,7 @@ class GSynthesis(Network):
         dlatents = tf.cast(dlatents, self.compute_dtype)
         randomize_noise = c.randomize_noise if randomize_noise is None else randomize_noise
         rng = rng or DEFAULT_RANDOM
-        lod_in = tf.cast(self.lod if lod is None else lod, self.compute_dtype)
+        lod_in = tf.cast(self.lod, self.compute_dtype)
 
         def layer(idx, x):
             noise = None
