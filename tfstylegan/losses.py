@@ -20,7 +20,8 @@ shape differs.
   ``uniform`` methods); None uses TensorFlow's global random ops.
 - Gradient penalties (R1, R2, WGAN-GP) differentiate D's scores w.r.t. its input with a
   nested ``tf.GradientTape``; call the loss inside the trainer's tape to get the
-  second-order gradient w.r.t. D's weights.
+  second-order gradient w.r.t. D's weights. Those losses take ``loss_scale`` (float16
+  training's dynamic loss scale) for that inner gradient; None = unscaled.
 - ``labels``: ``[N, label_size]`` (``[N, 0]`` or None without labels). G losses condition
   on them as given; the trainer passes random dataset labels, as the original.
 
@@ -66,28 +67,39 @@ def _scores(D, images, labels) -> tf.Tensor:
     return _fp32(D(images, labels))[:, 0]
 
 
-def _scores_and_grads(D, images, labels) -> tuple[tf.Tensor, tf.Tensor]:
+def _scores_and_grads(D, images, labels, loss_scale=None) -> tuple[tf.Tensor, tf.Tensor]:
     """D's scores ``[N]`` and the gradient of their sum w.r.t. ``images`` (float32 NHWC).
 
     The inner tape only watches ``images``; an enclosing tape (the trainer's) records the
     gradient computation too, which gives the double back-propagation of R1 / WGAN-GP.
+    Under float16, ``loss_scale`` (a float32 scalar) multiplies the sum before the
+    gradient and divides the float32 gradient after it, as the original does, so small
+    gradients survive D's float16 layers; None = no scaling.
     """
+    images = _fp32(images)
     with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(images)
         scores = _scores(D, images, labels)  # [N]
         total = tf.reduce_sum(scores)
+        if loss_scale is not None:
+            total = total * loss_scale
     grads = _fp32(tape.gradient(total, images))  # [N, H, W, C]
+    if loss_scale is not None:
+        grads = grads / loss_scale
     return scores, grads
 
 
-def _gradient_penalty(D, reals, fakes, labels, mixing_factors, rng, wgan_lambda, wgan_target) -> tf.Tensor:
+def _gradient_penalty(
+    D, reals, fakes, labels, mixing_factors, rng, wgan_lambda, wgan_target, loss_scale=None
+) -> tf.Tensor:
     """WGAN-GP: ``lambda / target**2 * (||grad D(mix)|| - target)**2`` per example ``[N]``."""
+    fakes = _fp32(fakes)  # G may compute in a 16-bit type; the mix is float32.
     if mixing_factors is None:
         mixing_factors = rng.uniform([tf.shape(fakes)[0], 1, 1, 1], 0.0, 1.0, dtype=fakes.dtype)  # [N, 1, 1, 1]
     mixing_factors = tf.cast(mixing_factors, fakes.dtype)
     reals = tf.cast(reals, fakes.dtype)
     mixed = reals + (fakes - reals) * mixing_factors  # [N, H, W, C]
-    _, grads = _scores_and_grads(D, mixed, labels)
+    _, grads = _scores_and_grads(D, mixed, labels, loss_scale)
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]))  # [N]
     return tf.square(norms - wgan_target) * (wgan_lambda / (wgan_target**2))
 
@@ -125,6 +137,7 @@ def D_wgan_gp(
     wgan_lambda: float = 10.0,  # Weight of the gradient penalty.
     wgan_epsilon: float = 0.001,  # Weight of the drift term epsilon * D(real)**2.
     wgan_target: float = 1.0,  # Target gradient norm.
+    loss_scale=None,
 ) -> tf.Tensor:
     """WGAN-GP critic loss (Gulrajani et al.) with the ProGAN drift term."""
     _require_reals("D_wgan_gp", reals)
@@ -133,7 +146,7 @@ def D_wgan_gp(
     real_scores = _scores(D, reals, labels)
     fake_scores = _scores(D, fakes, labels)
     loss = fake_scores - real_scores
-    loss += _gradient_penalty(D, reals, fakes, labels, mixing_factors, rng, wgan_lambda, wgan_target)
+    loss += _gradient_penalty(D, reals, fakes, labels, mixing_factors, rng, wgan_lambda, wgan_target, loss_scale)
     return loss + tf.square(real_scores) * wgan_epsilon
 
 
@@ -151,6 +164,7 @@ def D_hinge_gp(
     G, D, latents, labels, reals=None, *, G_kwargs=None, mixing_factors=None, rng=None,
     wgan_lambda: float = 10.0,  # Weight of the gradient penalty.
     wgan_target: float = 1.0,  # Target gradient norm.
+    loss_scale=None,
 ) -> tf.Tensor:
     """Hinge critic loss plus the WGAN-GP gradient penalty (no drift term)."""
     _require_reals("D_hinge_gp", reals)
@@ -159,7 +173,7 @@ def D_hinge_gp(
     real_scores = _scores(D, reals, labels)
     fake_scores = _scores(D, fakes, labels)
     loss = tf.nn.relu(1.0 + fake_scores) + tf.nn.relu(1.0 - real_scores)
-    return loss + _gradient_penalty(D, reals, fakes, labels, mixing_factors, rng, wgan_lambda, wgan_target)
+    return loss + _gradient_penalty(D, reals, fakes, labels, mixing_factors, rng, wgan_lambda, wgan_target, loss_scale)
 
 
 # ----------------------------------------------------------------------------- logistic (StyleGAN's default)
@@ -195,17 +209,18 @@ def D_logistic_simplegp(
     G, D, latents, labels, reals=None, *, G_kwargs=None, mixing_factors=None, rng=None,
     r1_gamma: float = 10.0,  # R1 weight: gamma/2 * ||grad D(real)||^2 (Mescheder et al.); 0 = off.
     r2_gamma: float = 0.0,  # R2 weight: the same penalty on the fakes; 0 = off.
+    loss_scale=None,
 ) -> tf.Tensor:
     """Logistic discriminator loss with the R1 / R2 zero-centred gradient penalties."""
     _require_reals("D_logistic_simplegp", reals)
     rng = rng or DEFAULT_RANDOM
     fakes = _fakes(G, latents, labels, reals, rng, G_kwargs)
     if r1_gamma != 0.0:
-        real_scores, real_grads = _scores_and_grads(D, reals, labels)
+        real_scores, real_grads = _scores_and_grads(D, reals, labels, loss_scale)
     else:
         real_scores = _scores(D, reals, labels)
     if r2_gamma != 0.0:
-        fake_scores, fake_grads = _scores_and_grads(D, fakes, labels)
+        fake_scores, fake_grads = _scores_and_grads(D, fakes, labels, loss_scale)
     else:
         fake_scores = _scores(D, fakes, labels)
     loss = tf.nn.softplus(fake_scores) + tf.nn.softplus(-real_scores)
@@ -291,7 +306,7 @@ def D_ragan_hinge(G, D, latents, labels, reals=None, *, G_kwargs=None, mixing_fa
 
 # ----------------------------------------------------------------------------- registry
 
-_COMMON_ARGS = ("G_kwargs", "mixing_factors", "rng")
+_COMMON_ARGS = ("G_kwargs", "mixing_factors", "rng", "loss_scale")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,6 +319,8 @@ class LossSpec:
         network: ``'G'`` or ``'D'``: the network it trains.
         params: the loss parameters and their defaults.
         needs_reals: whether it reads a real minibatch (every D loss; the relativistic G losses).
+        takes_loss_scale: whether it differentiates D w.r.t. its input (R1, R2, WGAN-GP) and
+            so takes the ``loss_scale`` of float16 training.
     """
 
     name: str
@@ -311,6 +328,7 @@ class LossSpec:
     network: str
     params: Mapping[str, float]
     needs_reals: bool
+    takes_loss_scale: bool = False
 
 
 def _spec(fn, needs_reals: bool | None = None) -> LossSpec:
@@ -323,7 +341,7 @@ def _spec(fn, needs_reals: bool | None = None) -> LossSpec:
     network = fn.__name__[0]
     if needs_reals is None:
         needs_reals = network == "D"
-    return LossSpec(fn.__name__, fn, network, params, needs_reals)
+    return LossSpec(fn.__name__, fn, network, params, needs_reals, "loss_scale" in sig.parameters)
 
 
 LOSSES: dict[str, LossSpec] = {
