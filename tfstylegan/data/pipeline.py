@@ -40,6 +40,7 @@ def process_reals(
     rng=None,
     *,
     resolution: int | None = None,
+    level: int | None = None,
 ) -> tf.Tensor:
     """Prepares real images for D at level of detail ``lod``.
 
@@ -59,6 +60,9 @@ def process_reals(
             dtype)`` to draw the mask from; None = ``tf.random.uniform``.
         resolution: if given, the static output shape is set to ``[N, resolution,
             resolution, C]`` (the upscale factor is dynamic, so it is unknown otherwise).
+        level: ``floor(lod)`` as a Python int, when the caller knows it at trace time (the
+            trainer does: it is fixed by the input size). The upscale factor is then a
+            constant, as XLA requires; the fade fraction is still read from ``lod``.
 
     Returns:
         float32 ``[N, H * 2**floor(lod), W * 2**floor(lod), C]`` in ``drange_net``.
@@ -94,7 +98,7 @@ def process_reals(
     x = tf.cond(lod > tf.floor(lod), lambda: fade(x), lambda: x)
 
     # Upscale by 2**floor(lod) to the networks' resolution.
-    factor = tf.cast(2.0 ** tf.floor(lod), tf.int32)
+    factor = 2**level if level is not None else tf.cast(2.0 ** tf.floor(lod), tf.int32)
     x = tf.reshape(x, [-1, s[1], 1, s[2], 1, s[3]])  # [N, H, 1, W, 1, C]
     x = tf.tile(x, [1, 1, factor, 1, factor, 1])  # [N, H, f, W, f, C]
     x = tf.reshape(x, [-1, s[1] * factor, s[2] * factor, s[3]])  # [N, H*f, W*f, C]
