@@ -89,6 +89,16 @@ class DBasic(Network):
         self.dense0.build((None, self.nf(1) * 16))
         self.dense1.build((None, self.nf(0)))
 
+    def resolution_layers(self) -> dict[int, list]:
+        """The layers of each resolution by its log2: FromRGB and the block (at 4x4: conv and dense layers).
+
+        Mixed-precision training may give the layers of some resolutions their own dtype policy.
+        """
+        out = {2: [self.fromrgb[0], self.conv4, self.dense0, self.dense1]}
+        for res in range(3, self.resolution_log2 + 1):
+            out[res] = [self.fromrgb[res - 2], *self.blocks[res - 3]]
+        return out
+
     def original_variables(self):
         """``[(local_name, variable)]`` in the original's creation order (linear template)."""
         def wb(name, layer):
@@ -110,15 +120,17 @@ class DBasic(Network):
         lod_in = tf.cast(self.lod, self.compute_dtype)
         log2 = self.resolution_log2
 
+        # Between resolutions, activations are in this network's dtype: with a per-resolution
+        # precision (see resolution_layers) the layers of neighbouring resolutions differ.
         def fromrgb(x, res):  # res = 2..log2
-            return self.fromrgb[res - 2](x)
+            return tf.cast(self.fromrgb[res - 2](x), self.compute_dtype)
 
         def block(x, res):  # res = 3..log2
             conv0, conv1 = self.blocks[res - 3]
             x = conv0(x)
             if c.blur_filter:
                 x = ops.blur2d(x, c.blur_filter)
-            return conv1(x)
+            return tf.cast(conv1(x), self.compute_dtype)
 
         if self.structure == "fixed":
             x = fromrgb(images, log2)

@@ -139,6 +139,16 @@ class GSynthesis(Network):
         for res, torgb in zip(range(2, self.resolution_log2 + 1), self.torgb):
             torgb.build((None, 2**res, 2**res, self.nf(res - 1)))
 
+    def resolution_layers(self) -> dict[int, list]:
+        """The layers of each resolution by its log2 (2 = 4x4): two synthesis layers and a ToRGB.
+
+        Mixed-precision training may give the layers of some resolutions their own dtype policy.
+        """
+        return {
+            res: [self.layer_list[2 * res - 4], self.layer_list[2 * res - 3], self.torgb[res - 2]]
+            for res in range(2, self.resolution_log2 + 1)
+        }
+
     def original_variables(self):
         """``[(local_name, variable)]`` in the original's creation order."""
         out = [("lod", self.lod)]
@@ -192,8 +202,8 @@ class GSynthesis(Network):
             x = layer(2 * res - 4, x)
             return layer(2 * res - 3, x)
 
-        def torgb(res, x):  # res = 2..resolution_log2
-            return self.torgb[res - 2](x)
+        def torgb(res, x):  # res = 2..resolution_log2; images in this network's dtype
+            return tf.cast(self.torgb[res - 2](x), self.compute_dtype)
 
         x = layer(0, dlatents)
         x = layer(1, x)
