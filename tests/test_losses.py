@@ -73,20 +73,17 @@ class _Fixture:
         self.reals = tf.constant(np.transpose(self.ref["in/d_images"], [0, 2, 3, 1]))  # NCHW -> NHWC
         self.dlatent_avg0 = self.ref["loss/dlatent_avg_before"]
 
-    def draws(self, variant, name, style_mixing_prob=0.9):
+    def draws(self, variant, name):
         """The recorded draws in the order the port makes them (noise NHWC).
 
         The original builds the style-mixing cutoff draw inside a ``tf.cond``: it is
-        recorded even when the mixing decision says no mixing, but then never used.
+        recorded even when the mixing decision says no mixing, but then never used. The
+        port draws it every time too (so replicas advance their random streams alike).
         """
-        out, mix = [], True
+        out = []
         for draw_info in self.manifest["loss_draws"][f"loss/{variant}/{name}"]:
             draw = self.ref[f"loss/{variant}/{name}/draw{draw_info['index']}"]
             role = draw_info["role"]
-            if role.startswith("style_mixing_decision"):
-                mix = float(draw) < style_mixing_prob
-            if role.startswith("style_mixing_cutoff") and not mix:
-                continue
             if role.startswith("noise"):
                 draw = np.transpose(draw, [0, 2, 3, 1])  # [N, 1, H, W] -> [N, H, W, 1]
             out.append(draw)

@@ -154,11 +154,12 @@ class GStyle(Network):
         dlatents2 = self.mapping(latents2, labels)
         layer_idx = np.arange(self.num_layers)[np.newaxis, :, np.newaxis]  # [1, L, 1]
         cur_layers = self.num_layers - tf.cast(self.lod, tf.int32) * 2
-        mixing_cutoff = tf.cond(
-            rng.uniform([], 0.0, 1.0, dtype=tf.float32) < prob,
-            lambda: rng.uniform([], 1, cur_layers, dtype=tf.int32),
-            lambda: cur_layers,
-        )
+        # Both draws are made every call (the original draws the cutoff inside a tf.cond):
+        # every replica then advances its random stream alike, so the generator's state
+        # stays the same on all replicas and a checkpoint resumes each of them exactly.
+        decision = rng.uniform([], 0.0, 1.0, dtype=tf.float32)
+        cutoff = rng.uniform([], 1, cur_layers, dtype=tf.int32)
+        mixing_cutoff = tf.where(decision < prob, cutoff, cur_layers)
         mask = tf.broadcast_to(layer_idx < mixing_cutoff, tf.shape(dlatents))  # [N, L, D]
         return tf.where(mask, dlatents, dlatents2)
 
