@@ -29,6 +29,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from tfstylegan.legacy.unpickle import LegacyPickleError
     from tfstylegan.loading import NetworkSourceError
     from tfstylegan.metrics.fid import InceptionWeightsError
+    from tfstylegan.training.guard import TrainingDiverged
 
     return (
         app.UsageError,
@@ -38,6 +39,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         ConversionError,
         InceptionWeightsError,
         DatasetError,
+        TrainingDiverged,
     )
 
 

@@ -5,7 +5,9 @@ dataset (written to <result_dir>/ on first use) and writes image grids, network 
 checkpoints and TensorBoard logs to results/<NNNNN>-sgan-tiny-1gpu/::
 
     python train.py
-    python train.py --data_dir=datasets/ffhq --config=ffhq --strategy=mirrored
+    python train.py --data_dir=datasets/ffhq --config=ffhq --strategy=mirrored --precision=mixed_float16
+    TF_CONFIG='{"cluster": {"worker": ["host0:2222", "host1:2222"]}, "task": {"type": "worker", "index": 0}}' \
+        python train.py --data_dir=datasets/ffhq --config=ffhq --strategy=multi_worker   # on each machine
     python train.py --data_dir=datasets/cars --config=car --cond --total_kimg=12000
     python train.py --resume=results/00003-sgan-tiny-1gpu --total_kimg=200
     python train.py --config=ffhq256 --data_dir=datasets/ffhq --dry_run
@@ -28,7 +30,7 @@ from collections.abc import Sequence
 from absl import app, flags
 
 from tfstylegan.cli._runner import run_tool, usage_error
-from tfstylegan.training.config import OPTIMIZERS, STRATEGIES, ConfigError
+from tfstylegan.training.config import OPTIMIZERS, PRECISIONS, STRATEGIES, ConfigError
 from tfstylegan.training.presets import PRESETS
 
 RECIPES = {
@@ -94,7 +96,38 @@ flags.DEFINE_string("grid_size", None, "Snapshot grid: 1080p, 4k or WxH." + _PRE
 flags.DEFINE_list("metrics", None, "Metrics run at every network snapshot, e.g. fid50k (needs --inception_weights).", **_d)
 flags.DEFINE_string("inception_weights", None, "Inception-v3 weights file (.h5) for the FID metrics.", **_d)
 # Run.
-flags.DEFINE_enum("strategy", "default", list(STRATEGIES), "tf.distribute strategy: default, one_device, mirrored.", **_d)
+flags.DEFINE_enum(
+    "strategy",
+    "default",
+    list(STRATEGIES),
+    "tf.distribute strategy: default, one_device, mirrored (all local GPUs), multi_worker (every worker in "
+    "TF_CONFIG, each with all its GPUs) or tpu.",
+    **_d,
+)
+flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu. Default: the local TPU.", **_d)
+flags.DEFINE_enum(
+    "precision",
+    None,
+    list(PRECISIONS),
+    "Compute dtype of G and D: float32, mixed_float16 (dynamic loss scaling; GPUs) or mixed_bfloat16 "
+    "(TPUs, recent GPUs). Default float32.",
+    **_d,
+)
+flags.DEFINE_integer(
+    "num_fp16_res",
+    None,
+    "With --precision=mixed_*: only the highest N resolutions compute in the 16-bit type (the rest and G's "
+    "mapping in float32). Default: all.",
+    **_d,
+)
+flags.DEFINE_boolean("xla", None, "Compile the training steps with XLA (faster on GPUs, slower on CPUs). Default off.", **_d)
+flags.DEFINE_integer(
+    "max_nonfinite_steps",
+    None,
+    "Stop when this many D or G steps in a row had non-finite losses or gradients, keeping the last good "
+    "snapshot and checkpoint; 0 = never. Default 20.",
+    **_d,
+)
 flags.DEFINE_integer("num_gpus", None, "GPU count for the minibatch tables. Default: the strategy's replicas.", **_d)
 flags.DEFINE_integer("seed", 1000, "Seed of the weights, random draws and data order.", **_d)
 flags.DEFINE_string("result_dir", "results", "Root directory of the runs.", **_d)
@@ -148,6 +181,11 @@ _PLAIN_FLAGS = (
     "resume_kimg",
     "resume_time",
     "strategy",
+    "tpu",
+    "precision",
+    "num_fp16_res",
+    "xla",
+    "max_nonfinite_steps",
 )
 
 
@@ -256,7 +294,7 @@ def _main(argv: Sequence[str]) -> None:
     from tfstylegan.training.data import dataset_info
 
     try:
-        strategy = distribute.make_strategy(FLAGS.strategy)
+        strategy = distribute.make_strategy(FLAGS.strategy, tpu=FLAGS.tpu)
         replicas = distribute.num_replicas(strategy)
         cfg = resolve_config(replicas)
         info = dataset_info(cfg)
@@ -274,6 +312,9 @@ def _main(argv: Sequence[str]) -> None:
         run_dir = trainer.train()
     except ConfigError as e:
         raise app.UsageError(str(e)) from None
+    if not trainer.chief:
+        print(f"\nWorker {trainer.worker} done; its checkpoints are in {run_dir}/checkpoints/worker-{trainer.worker}")
+        return
     print(
         f"\nOutputs in {run_dir}: reals.png and fakes<kimg>.png (image grids), network-final.pkl and "
         f"network-snapshot-<kimg>.pkl (original-style pickles), checkpoints/ (resume with --resume={run_dir}), "

@@ -62,14 +62,33 @@ class DataState(tf.Module):
 
 
 def progress_values(prefix: str) -> dict:
-    """The :class:`Progress` values stored in a checkpoint, read without restoring anything."""
+    """The :class:`Progress` values stored in a checkpoint, read without restoring anything.
+
+    Also ``data_shards`` (the number of input pipelines of the run; 1 when not stored).
+    """
     reader = tf.train.load_checkpoint(prefix)
-    keys = {k.split("/")[1]: k for k in reader.get_variable_to_shape_map() if k.startswith("progress/")}
-    return {name: reader.get_tensor(key).item() for name, key in keys.items()}
+    names = reader.get_variable_to_shape_map()
+    keys = {k.split("/")[1]: k for k in names if k.startswith("progress/")}
+    values = {name: reader.get_tensor(key).item() for name, key in keys.items()}
+    shards = [k for k in names if k.split("/")[0] == "data_shards"]
+    values["data_shards"] = reader.get_tensor(shards[0]).item() if shards else 1
+    return values
 
 
-def locate_resume(path: str) -> tuple[str, str]:
+def stored_objects(prefix: str) -> set[str]:
+    """The names of the top-level objects a checkpoint holds (``G``, ``progress``, ...)."""
+    return {k.split("/")[0] for k in tf.train.load_checkpoint(prefix).get_variable_to_shape_map()}
+
+
+def locate_resume(path: str, worker: int = 0) -> tuple[str, str]:
     """What ``--resume`` points at.
+
+    Args:
+        path: the ``--resume`` value.
+        worker: this process' worker index. Worker ``i > 0`` of a multi-worker run keeps
+            its own checkpoints in ``checkpoints/worker-<i>`` (see
+            ``distribute.checkpoint_dir``) and prefers them, so it resumes its own data
+            order; it falls back to the chief's.
 
     Returns:
         ``('checkpoint', prefix)`` for a run directory with checkpoints, a checkpoint
@@ -84,8 +103,15 @@ def locate_resume(path: str) -> tuple[str, str]:
         "expected a run directory (with checkpoints/ or network-*.pkl), a checkpoint directory or "
         "prefix (.../checkpoints/ckpt-N) or a network .pkl file"
     )
+    if worker:
+        own = os.path.join(os.path.dirname(path), f"worker-{worker}", os.path.basename(path))
+        if tf.io.gfile.exists(own + ".index"):
+            return "checkpoint", own
     if tf.io.gfile.isdir(path):
-        for directory in (os.path.join(path, CHECKPOINT_SUBDIR), path):
+        candidates = [os.path.join(path, CHECKPOINT_SUBDIR), path]
+        if worker:
+            candidates = [os.path.join(c, f"worker-{worker}") for c in candidates] + candidates
+        for directory in candidates:
             latest = tf.train.latest_checkpoint(directory) if tf.io.gfile.isdir(directory) else None
             if latest:
                 return "checkpoint", latest

@@ -12,7 +12,9 @@ from tfstylegan.schedule import SCHEDULE_ARGS, int_keys, training_schedule
 
 # Network arguments that come from the dataset, not from the configuration.
 DATASET_KWARGS = ("num_channels", "resolution", "label_size")
-STRATEGIES = ("default", "one_device", "mirrored")  # Names training.distribute.make_strategy takes.
+# Names training.distribute.make_strategy takes.
+STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies of G and D.
 OPTIMIZERS = ("adam", "rmsprop")
 
 
@@ -81,6 +83,11 @@ class TrainConfig:
     result_dir: str = "results"  # Runs go to <result_dir>/<NNNNN>-<desc>/.
     desc: str = ""  # Run name suffix; '' = derived from the preset and the replica count.
     strategy: str = "default"  # tf.distribute strategy (see training.distribute.STRATEGIES).
+    tpu: str | None = None  # TPU name or grpc:// address for strategy 'tpu'; None = the local one.
+    precision: str = "float32"  # G and D compute dtype: float32, mixed_float16 (loss scaled), mixed_bfloat16.
+    num_fp16_res: int | None = None  # Only the highest N resolutions in the 16-bit type; None = all of them.
+    xla: bool = False  # Compile the per-replica steps with XLA (jit_compile): faster on GPUs, slower on CPUs.
+    max_nonfinite_steps: int = 20  # Stop after this many bad (skipped, non-finite) D or G steps in a row; 0 = never.
     num_gpus: int | None = None  # The schedule's GPU count (minibatch tables, rounding); None = replicas.
     resume: str | None = None  # Run directory, checkpoint prefix or network pickle to resume from.
     resume_kimg: float = 0.0  # Progress assumed when resuming from a pickle (affects the schedule).
@@ -134,6 +141,15 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
 
     if cfg.strategy not in STRATEGIES:
         raise ConfigError("strategy", cfg.strategy, f"expected one of {', '.join(STRATEGIES)}")
+    if cfg.precision not in PRECISIONS:
+        raise ConfigError("precision", cfg.precision, f"expected one of {', '.join(PRECISIONS)}")
+    if cfg.num_fp16_res is not None:
+        if not (isinstance(cfg.num_fp16_res, int) and cfg.num_fp16_res >= 0):
+            raise ConfigError("num_fp16_res", cfg.num_fp16_res, "expected a number of resolutions >= 0 (or unset = all)")
+        if cfg.precision == "float32":
+            raise ConfigError("num_fp16_res", cfg.num_fp16_res, "needs --precision=mixed_float16 or mixed_bfloat16")
+    if not (isinstance(cfg.max_nonfinite_steps, int) and cfg.max_nonfinite_steps >= 0):
+        raise ConfigError("max_nonfinite_steps", cfg.max_nonfinite_steps, "expected a number of steps >= 0 (0 = never stop)")
     num_gpus = cfg.num_gpus if cfg.num_gpus is not None else replicas
     if num_gpus != replicas:
         raise ConfigError(

@@ -85,13 +85,22 @@ def info_of(ts: TFRecordDataset) -> DatasetInfo:
     return DatasetInfo(ts.tfrecord_dir, ts.resolution, ts.num_channels, ts.label_size, ts.num_images, full)
 
 
-def open_training_set(cfg: TrainConfig, create: bool = True) -> TFRecordDataset:
-    """The training set; the built-in shapes are generated on first use when ``data_dir`` is None."""
+def open_training_set(cfg: TrainConfig, create: bool = True, worker: int = 0) -> TFRecordDataset:
+    """The training set; the built-in shapes are generated on first use when ``data_dir`` is None.
+
+    Args:
+        cfg: the configuration.
+        create: generate the built-in shapes if they are missing.
+        worker: this process' worker index (multi-worker training). Every worker writes
+            its own copy of the built-in shapes (``..-worker<i>`` beside the chief's): the
+            images are a function of a fixed seed, so the copies are identical, and no
+            two processes ever write one folder (the result directory may be shared).
+    """
     if cfg.data_dir is not None:
         return _open(cfg, cfg.data_dir)
     from tfstylegan.data.synthetic import create_synthetic_dataset
 
-    path = synthetic_dir(cfg)
+    path = synthetic_dir(cfg) + (f"-worker{worker}" if worker else "")
     try:
         return _open(cfg, path)
     except ConfigError:

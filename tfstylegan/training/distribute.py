@@ -2,36 +2,53 @@
 
 The trainer runs one code path for every strategy: a single device is the default
 strategy or a ``OneDeviceStrategy``, several GPUs or logical CPUs a
-``MirroredStrategy``. Other strategies (multi-worker, TPU) plug in here through
-:func:`make_strategy`; the rest of the trainer only uses the helpers below.
+``MirroredStrategy``, several machines a ``MultiWorkerMirroredStrategy`` (configured by
+the ``TF_CONFIG`` environment variable) and a TPU a ``TPUStrategy``. The rest of the
+trainer only uses the helpers below: replicas and workers, the chief, splitting a
+worker's minibatch over its replicas, the replica-consistent skip of non-finite steps.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
-from tfstylegan.training.config import STRATEGIES
+from tfstylegan.training.config import STRATEGIES, ConfigError
+
+TF_CONFIG_EXAMPLE = (
+    '{"cluster": {"worker": ["host0:12345", "host1:12345"]}, "task": {"type": "worker", "index": 0}}'
+)
 
 
-def make_strategy(name: str = "default", devices: Sequence[str] | None = None) -> tf.distribute.Strategy:
+def make_strategy(
+    name: str = "default", devices: Sequence[str] | None = None, tpu: str | None = None
+) -> tf.distribute.Strategy:
     """Creates a strategy by name.
 
     Args:
         name: ``'default'`` (no distribution: the current device), ``'one_device'``
             (``OneDeviceStrategy`` on ``devices[0]``, default the first GPU or the CPU),
             ``'mirrored'`` (``MirroredStrategy`` over ``devices``, default all GPUs, or
-            all logical CPUs when there is no GPU).
+            all logical CPUs when there is no GPU), ``'multi_worker'``
+            (``MultiWorkerMirroredStrategy`` over every worker that ``TF_CONFIG`` lists,
+            each with all of its GPUs; create it before any other TensorFlow op) or
+            ``'tpu'`` (``TPUStrategy``).
         devices: device names, e.g. ``['/gpu:0', '/gpu:1']``.
+        tpu: the TPU's name or ``grpc://`` address for ``'tpu'``; None = the one the
+            environment names (a Cloud TPU VM's local TPU).
 
     Raises:
-        ValueError: an unknown name.
+        ConfigError: an unknown name, a missing or malformed ``TF_CONFIG``, or no TPU.
     """
     if name == "default":
         return tf.distribute.get_strategy()
+    if name == "multi_worker":
+        return _multi_worker()
+    if name == "tpu":
+        return _tpu(tpu)
     gpus = [f"/gpu:{i}" for i, _ in enumerate(tf.config.list_logical_devices("GPU"))]
     if name == "one_device":
         device = devices[0] if devices else (gpus[0] if gpus else "/cpu:0")
@@ -40,12 +57,98 @@ def make_strategy(name: str = "default", devices: Sequence[str] | None = None) -
         if not devices:
             devices = gpus or [f"/cpu:{i}" for i, _ in enumerate(tf.config.list_logical_devices("CPU"))]
         return tf.distribute.MirroredStrategy(list(devices))
-    raise ValueError(f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
+    raise ConfigError("strategy", name, f"expected one of {', '.join(STRATEGIES)}")
+
+
+def _multi_worker() -> tf.distribute.Strategy:
+    text = os.environ.get("TF_CONFIG")
+    expected = f"set TF_CONFIG on every worker, e.g. TF_CONFIG='{TF_CONFIG_EXAMPLE}' (index 0, 1, ...)"
+    if not text:
+        raise ConfigError("strategy", "multi_worker", f"TF_CONFIG is not set; {expected}")
+    try:
+        config = json.loads(text)
+        cluster, task = config["cluster"], config["task"]
+        jobs = {k: list(v) for k, v in cluster.items() if k in ("chief", "worker")}
+        task_type, index = task["type"], int(task["index"])
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise ConfigError("strategy", "multi_worker", f"TF_CONFIG is not valid ({type(e).__name__}: {e}); {expected}") from None
+    if not jobs or task_type not in jobs or not 0 <= index < len(jobs[task_type]):
+        raise ConfigError(
+            "strategy",
+            "multi_worker",
+            f"TF_CONFIG's task {task_type!r} {index} is not one of its cluster's chief/worker tasks {jobs}; {expected}",
+        )
+    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+    return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+
+
+def _tpu(tpu: str | None) -> tf.distribute.Strategy:
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or "")
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as e:
+        message = str(e).strip().splitlines()[0].rstrip(".") if str(e).strip() else type(e).__name__
+        raise ConfigError(
+            "strategy", "tpu", f"no TPU could be reached (--tpu={tpu or ''}): {message}; run on a TPU VM or pass --tpu"
+        ) from None
+    return tf.distribute.TPUStrategy(resolver)
 
 
 def num_replicas(strategy: tf.distribute.Strategy) -> int:
     """Replicas that each compute a slice of the global minibatch."""
     return int(strategy.num_replicas_in_sync)
+
+
+def local_replicas(strategy: tf.distribute.Strategy) -> int:
+    """Replicas of this worker (all of them, except under a multi-worker strategy)."""
+    return num_replicas(strategy) // workers(strategy)[1]
+
+
+def workers(strategy: tf.distribute.Strategy) -> tuple[int, int]:
+    """``(index, count)`` of this worker among the workers (``(0, 1)`` on one machine).
+
+    The chief (task ``chief``, else ``worker`` 0) is index 0; the others follow in
+    ``TF_CONFIG`` order.
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return 0, 1
+    spec = resolver.cluster_spec().as_dict()
+    order = [("chief", i) for i in range(len(spec.get("chief", [])))]
+    order += [("worker", i) for i in range(len(spec.get("worker", [])))]
+    task = (resolver.task_type, int(resolver.task_id))
+    if task not in order:
+        return 0, 1
+    return order.index(task), len(order)
+
+
+def input_context(strategy: tf.distribute.Strategy) -> tf.distribute.InputContext | None:
+    """This worker's share of the data: None on one machine (one pipeline feeds every replica).
+
+    With several workers each builds its own pipeline over a disjoint shard of the
+    records. The context counts one "replica" per pipeline, so that
+    ``get_per_replica_batch_size(global_minibatch)`` is this worker's minibatch, which
+    :func:`distribute_batch` then splits over the worker's local replicas.
+    """
+    index, count = workers(strategy)
+    if count == 1:
+        return None
+    return tf.distribute.InputContext(num_input_pipelines=count, input_pipeline_id=index, num_replicas_in_sync=count)
+
+
+def broadcast_int(strategy: tf.distribute.Strategy, value: int) -> int:
+    """The chief's ``value`` on every worker (all workers must call this together)."""
+    if workers(strategy)[1] == 1:
+        return int(value)
+    mine = int(value) if is_chief(strategy) else 0
+
+    def replica_value():
+        first = tf.equal(tf.distribute.get_replica_context().replica_id_in_sync_group, 0)
+        return tf.where(first, tf.constant(mine, tf.int64), tf.constant(0, tf.int64))
+
+    total = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(replica_value), axis=None)
+    return int(total.numpy())
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
@@ -57,26 +160,31 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
 
 
 def checkpoint_dir(directory: str, strategy: tf.distribute.Strategy) -> str:
-    """Where this process writes checkpoints.
+    """Where this process writes checkpoints: ``directory``, or ``directory/worker-<i>``.
 
     Every worker must take part in a save (the variables are synchronised by
-    collectives), but only the chief's copy is kept: others write to a scratch folder.
+    collectives). The chief writes ``directory``; every other worker keeps its own
+    complete copy in ``directory/worker-<i>``, because each worker's data iterator
+    (its shard's shuffle buffer and position) is its own and is needed to resume its
+    data order exactly.
     """
+    index, _ = workers(strategy)
     if is_chief(strategy):
         return directory
-    return tempfile.mkdtemp(prefix="ckpt-worker-")
+    return os.path.join(directory, f"worker-{index}")
 
 
 def distribute_batch(strategy: tf.distribute.Strategy, *tensors: tf.Tensor):
-    """Splits a host minibatch (global batch first) evenly over the replicas.
+    """Splits this worker's minibatch (batch first) evenly over its local replicas.
 
-    Returns per-replica values to pass to ``strategy.run`` (plain tensors on one replica).
+    Replica ``r`` of the worker gets the ``r``-th contiguous slice. Returns per-replica
+    values to pass to ``strategy.run`` (plain tensors on one replica).
     """
-    replicas = num_replicas(strategy)
+    local = local_replicas(strategy)
 
     def value_fn(ctx: tf.distribute.experimental.ValueContext):
-        i = ctx.replica_id_in_sync_group
-        return tuple(tf.split(t, replicas, axis=0)[i] if replicas > 1 else t for t in tensors)
+        i = ctx.replica_id_in_sync_group % local  # Every worker has the same number of replicas.
+        return tuple(tf.split(t, local, axis=0)[i] if local > 1 else t for t in tensors)
 
     return strategy.experimental_distribute_values_from_function(value_fn)
 
@@ -122,10 +230,3 @@ def apply_if(ok: tf.Tensor, apply_fn: Callable, *args) -> None:
         tf.cond(distribution.experimental_local_results(ok)[0], apply_all, lambda: None)
 
     tf.distribute.get_replica_context().merge_call(cross_replica, args=(ok, *args))
-
-
-def worker_path(path: str, strategy: tf.distribute.Strategy) -> str:
-    """``path`` for the chief, a scratch path for other workers (for files only the chief keeps)."""
-    if is_chief(strategy):
-        return path
-    return os.path.join(tempfile.mkdtemp(prefix="worker-"), os.path.basename(path))

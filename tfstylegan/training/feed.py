@@ -3,7 +3,9 @@
 Like the original's ``training_set.configure(minibatch, lod)``, a new pipeline starts
 whenever the level (``floor(lod)``) or the minibatch size changes. The iterator is a
 plain ``tf.data`` iterator on the host, which ``tf.train.Checkpoint`` can save (shuffle
-buffer and position included); each global minibatch is split evenly over the replicas.
+buffer and position included). On one machine it yields the global minibatch; with
+several workers each worker reads a disjoint shard of the records at its share of the
+minibatch. Each worker's minibatch is split evenly over its replicas.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ class RealFeed:
 
     Args:
         training_set: a :class:`tfstylegan.data.TFRecordDataset`.
-        strategy: the run's strategy (the batch is split over its replicas).
+        strategy: the run's strategy (the data is sharded over its workers and each
+            worker's batch split over its replicas).
         seed: shuffle seed; each (level, minibatch) pipeline gets its own stream.
     """
 
@@ -40,7 +43,8 @@ class RealFeed:
             return False
         seed = int(np.random.SeedSequence([self.seed, level, minibatch]).generate_state(1)[0] & 0x7FFFFFFF)
         self.iterator = None  # Let the old pipeline (and its reader threads) go first.
-        dataset = self.training_set.as_dataset(minibatch, lod=level, seed=seed)
+        context = distribute.input_context(self.strategy)
+        dataset = self.training_set.as_dataset(minibatch, lod=level, seed=seed, input_context=context)
         self.level, self.minibatch = level, minibatch
         self.iterator = iter(dataset)
         return True

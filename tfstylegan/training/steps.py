@@ -3,9 +3,12 @@
 Per replica, a step processes its slice of the minibatch, computes per-example losses,
 reduces them over the **global** batch, takes gradients, and applies them with the
 network's optimizer unless some gradient on some replica is non-finite (the whole update
-is then skipped and counted, as the original's optimizer wrapper does). Everything that
-changes during training (lod, learning rates) lives in variables, so each
-``tf.function`` is traced once per input shape, i.e. at most once per resolution.
+is then skipped and counted, as the original's optimizer wrapper does). Under float16
+the loss is multiplied by a dynamic loss scale first and the gradients divided by it
+(see :mod:`~tfstylegan.training.precision`); an overflow is skipped by the same guard.
+Everything that changes during training (lod, learning rates, the loss scale) lives in
+variables, so each ``tf.function`` is traced once per input shape, i.e. at most once per
+resolution. With ``xla=True`` the per-replica work is compiled with XLA.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from tfstylegan.data.pipeline import process_reals
 from tfstylegan.losses import LossSpec
 from tfstylegan.training import distribute
 from tfstylegan.training.config import OPTIMIZERS
+from tfstylegan.training.precision import DynamicLossScale, uses_loss_scaling
 
 
 def make_optimizer(kind: str, learning_rate: float, name: str, **kwargs) -> keras.optimizers.Optimizer:
@@ -102,6 +106,12 @@ class TrainSteps:
             labels instead. Returns ``Loss/G``, ``Loss/G_skipped``.
         skipped_D, skipped_G: int64 variables counting the updates skipped because a
             gradient was not finite.
+        bad_D, bad_G: int64 variables counting the bad steps in a row: skipped updates
+            that loss scaling does not explain (the loss itself was not finite, or the
+            scale is at its floor, or there is no scaling). The trainer stops a run when
+            one reaches ``max_nonfinite_steps``.
+        loss_scale_D, loss_scale_G: the :class:`DynamicLossScale` of each network
+            (disabled unless ``precision='mixed_float16'``).
         traces: how many times each step function has been traced.
     """
 
@@ -125,6 +135,8 @@ class TrainSteps:
         drange_net: Sequence[float] = (-1, 1),
         G_smoothing_kimg: float = 10.0,
         D_weight_clip: float | None = None,
+        precision: str = "float32",
+        xla: bool = False,
     ):
         self.strategy = strategy
         self.G, self.D, self.Gs = G, D, Gs
@@ -139,16 +151,29 @@ class TrainSteps:
         self.D_weight_clip = D_weight_clip
         self.replicas = distribute.num_replicas(strategy)
         self.ema_pairs, self.copy_pairs = moving_average_pairs(Gs, G)
+        self.precision, self.xla = precision, bool(xla)
         with strategy.scope():
-            self.skipped_D = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_D")
-            self.skipped_G = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_G")
+            counter = dict(dtype=tf.int64, trainable=False)
+            self.skipped_D = tf.Variable(0, name="skipped_D", **counter)
+            self.skipped_G = tf.Variable(0, name="skipped_G", **counter)
+            self.bad_D = tf.Variable(0, name="bad_D", **counter)
+            self.bad_G = tf.Variable(0, name="bad_G", **counter)
+            scaling = uses_loss_scaling(precision)
+            self.loss_scale_D = DynamicLossScale(scaling, "loss_scale_D")
+            self.loss_scale_G = DynamicLossScale(scaling, "loss_scale_G")
         self.traces = collections.Counter()
+        # XLA compiles what runs on each replica (the networks, losses and optimizer
+        # updates); the cross-replica part (Gs average, counters) stays a plain graph.
+        # This is the form MirroredStrategy compiles on GPUs with collectives.
+        compile_replica = (lambda fn: tf.function(fn, jit_compile=True)) if self.xla else (lambda fn: fn)
+        self._d_replica_fn = compile_replica(self._d_replica)
+        self._g_replica_fn = compile_replica(self._g_replica)
         self.d_step = tf.function(self._d_step)
         self.g_step = tf.function(self._g_step)
 
     # ------------------------------------------------------------------ per replica
 
-    def _process(self, reals: tf.Tensor) -> tf.Tensor:
+    def _process(self, reals: tf.Tensor, level: int) -> tf.Tensor:
         return process_reals(
             reals,
             self.D.lod,
@@ -157,13 +182,23 @@ class TrainSteps:
             self.drange_net,
             rng=self.rng,
             resolution=self.D.cfg.resolution,
+            level=level,
         )
 
-    def _update(self, tape, loss, net, optimizer) -> tf.Tensor:
+    def _loss(self, spec: LossSpec, args: Mapping, G, D, labels, reals, scale) -> tf.Tensor:
+        """Per-example float32 losses; the R1 / GP losses get the loss scale for their inner gradient."""
+        kwargs = dict(args)
+        if spec.takes_loss_scale and scale is not None:
+            kwargs["loss_scale"] = scale
+        return spec.fn(G, D, None, labels, reals, rng=self.rng, **kwargs)
+
+    def _update(self, tape, scaled_loss, scale, net, optimizer) -> tf.Tensor:
         variables = net.trainable_weights
-        grads = tape.gradient(loss, variables)
+        grads = tape.gradient(scaled_loss, variables)
         # Layers the current lod does not reach get zero gradients, as in the original.
         grads = [tf.zeros(v.shape, v.dtype) if g is None else g for v, g in zip(variables, grads)]
+        if scale is not None:
+            grads = [g / scale for g in grads]
         ok = distribute.all_finite(grads)
         distribute.apply_if(ok, optimizer.apply, grads, variables)
         return ok
@@ -177,23 +212,27 @@ class TrainSteps:
         global_batch = reals.shape[0] * self.replicas
         level = self._level(reals)
         G, D = AtLevel(self.G, level), AtLevel(self.D, level)
-        reals = self._process(reals)
+        reals = self._process(reals, level)
+        scale = self.loss_scale_D.scale()
         with tf.GradientTape() as tape:
-            per_example = self.D_loss.fn(G, D, None, labels, reals, rng=self.rng, **self.D_loss_args)
+            per_example = self._loss(self.D_loss, self.D_loss_args, G, D, labels, reals, scale)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
-        ok = self._update(tape, loss, self.D, self.D_opt)
+            scaled = loss if scale is None else loss * scale
+        ok = self._update(tape, scaled, scale, self.D, self.D_opt)
         return loss, ok
 
-    def _g_replica(self, batch, level, reals, labels):
+    def _g_replica(self, reals, labels, *, batch: int, level: int):
         G, D = AtLevel(self.G, level), AtLevel(self.D, level)
         if reals is not None:
-            reals = self._process(reals)
+            reals = self._process(reals, level)
         else:
             labels = self.random_labels(batch, self.rng)
+        scale = self.loss_scale_G.scale()
         with tf.GradientTape() as tape:
-            per_example = self.G_loss.fn(G, D, None, labels, reals, rng=self.rng, **self.G_loss_args)
+            per_example = self._loss(self.G_loss, self.G_loss_args, G, D, labels, reals, scale)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=batch * self.replicas)
-        ok = self._update(tape, loss, self.G, self.G_opt)
+            scaled = loss if scale is None else loss * scale
+        ok = self._update(tape, scaled, scale, self.G, self.G_opt)
         return loss, ok
 
     # ------------------------------------------------------------------ cross replica
@@ -209,24 +248,39 @@ class TrainSteps:
         for gs, g in self.copy_pairs:
             gs.assign(g)
 
+    def _after_step(self, loss, ok, net: str) -> dict:
+        """Skip counters, the loss scale and the bad-step run of one update (cross-replica)."""
+        skipped = 1 - tf.cast(ok, tf.int64)
+        loss_scale = getattr(self, f"loss_scale_{net}")
+        # A skip that lowering the scale can explain is an overflow, not a bad step.
+        bad = tf.logical_and(
+            tf.logical_not(ok), tf.logical_or(tf.logical_not(tf.math.is_finite(loss)), loss_scale.at_floor())
+        )
+        loss_scale.update(ok)
+        getattr(self, f"skipped_{net}").assign_add(skipped)
+        run = getattr(self, f"bad_{net}")
+        run.assign(tf.where(bad, run + 1, tf.zeros_like(run)))
+        return {f"Loss/{net}": loss, f"Loss/{net}_skipped": tf.cast(skipped, tf.int32)}
+
     def _d_step(self, reals, labels):
         self.traces["D"] += 1
-        loss, ok = self.strategy.run(self._d_replica, args=(reals, labels))
+        loss, ok = self.strategy.run(self._d_replica_fn, args=(reals, labels))
         ok = distribute.first_replica(self.strategy, ok)
         if self.D_weight_clip is not None:
             for var in self.D.trainable_weights:
                 var.assign(tf.clip_by_value(var, -self.D_weight_clip, self.D_weight_clip))
         minibatch = distribute.first_replica(self.strategy, reals).shape[0] * self.replicas
         self._update_Gs(minibatch)
-        self.skipped_D.assign_add(1 - tf.cast(ok, tf.int64))
-        return {"Loss/D": distribute.reduce_sum(self.strategy, loss), "Loss/D_skipped": 1 - tf.cast(ok, tf.int32)}
+        return self._after_step(distribute.reduce_sum(self.strategy, loss), ok, "D")
 
     def _g_step(self, batch_per_replica: int, level: int, reals=None, labels=None):
         self.traces["G"] += 1
         loss, ok = self.strategy.run(
-            lambda r, l: self._g_replica(batch_per_replica, level, r, l),  # noqa: E741
-            args=(reals, labels),
+            self._g_replica_fn, args=(reals, labels), kwargs=dict(batch=batch_per_replica, level=level)
         )
         ok = distribute.first_replica(self.strategy, ok)
-        self.skipped_G.assign_add(1 - tf.cast(ok, tf.int64))
-        return {"Loss/G": distribute.reduce_sum(self.strategy, loss), "Loss/G_skipped": 1 - tf.cast(ok, tf.int32)}
+        return self._after_step(distribute.reduce_sum(self.strategy, loss), ok, "G")
+
+    def bad_steps(self) -> tf.Tensor:
+        """The longer of the D and G runs of bad steps (an int64 scalar; reading it does not wait)."""
+        return tf.maximum(self.bad_D.read_value(), self.bad_G.read_value())

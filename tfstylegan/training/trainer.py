@@ -5,6 +5,12 @@ optimizers when a new resolution starts fading in, push lod and learning rates i
 variables, then ``minibatch_repeats`` times: ``D_repeats`` D steps (each followed by the
 Gs update) and one G step. Every ``tick_kimg``: a log line, TensorBoard scalars, image
 grids, network pickles and a full checkpoint, as configured.
+
+Under a multi-worker strategy every worker runs this loop in lockstep: the chief writes
+the run directory (logs, grids, pickles, TensorBoard, checkpoints), the others only
+their own checkpoints (``checkpoints/worker-<i>``, for their data iterators). A run
+whose steps stay non-finite stops without saving the diverged state (see
+:mod:`~tfstylegan.training.guard`).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from absl import logging
 from tfstylegan import losses
 from tfstylegan.networks import DBasic, GStyle
 from tfstylegan.schedule import training_schedule
-from tfstylegan.training import distribute, grid
+from tfstylegan.training import distribute, grid, precision
 from tfstylegan.training.checkpoint import (
     CHECKPOINT_SUBDIR,
     DataState,
@@ -34,13 +40,16 @@ from tfstylegan.training.checkpoint import (
     Progress,
     locate_resume,
     progress_values,
+    stored_objects,
 )
 from tfstylegan.training.config import ConfigError, TrainConfig, check_config, parse_grid_size
 from tfstylegan.training.data import info_of, open_training_set
 from tfstylegan.training.feed import RealFeed
+from tfstylegan.training.guard import NonFiniteGuard
 from tfstylegan.training.steps import TrainSteps, make_optimizer, reset_optimizer_state
 
 DRANGE_NET = (-1, 1)
+_ADDED_LATER = ("loss_scale_D", "loss_scale_G", "data_shards")  # Checkpoint objects older runs lack.
 _RUN_RE = re.compile(r"^(\d+)-")
 
 
@@ -77,13 +86,19 @@ def peak_memory() -> tuple[str, float]:
 
 
 class RunLog:
-    """Report lines: absl ``logging.info`` and, on the chief, ``<run_dir>/log.txt``."""
+    """Report lines: absl ``logging.info`` and, on the chief, ``<run_dir>/log.txt``.
 
-    def __init__(self, path: str | None = None):
+    Args:
+        path: the log file; None = logging only.
+        prefix: put before each logged line (other workers name themselves).
+    """
+
+    def __init__(self, path: str | None = None, prefix: str = ""):
         self.file = tf.io.gfile.GFile(path, "a") if path else None
+        self.prefix = prefix
 
     def __call__(self, line: str) -> None:
-        logging.info(line)
+        logging.info(self.prefix + line)
         if self.file:
             self.file.write(time.strftime("%Y-%m-%d %H:%M:%S ") + line + "\n")
             self.file.flush()
@@ -119,7 +134,10 @@ class Trainer:
         self.strategy = strategy or distribute.make_strategy(cfg.strategy)
         self.replicas = distribute.num_replicas(self.strategy)
         self.chief = distribute.is_chief(self.strategy)
-        self.training_set = training_set if training_set is not None else open_training_set(cfg)
+        self.worker, self.num_workers = distribute.workers(self.strategy)
+        if training_set is None:
+            training_set = open_training_set(cfg, worker=self.worker)
+        self.training_set = training_set
         self.info = info_of(self.training_set)
         self.loss_args = check_config(cfg, self.info, self.replicas)
         self.num_gpus = cfg.num_gpus or self.replicas
@@ -134,14 +152,18 @@ class Trainer:
         cfg, info = self.cfg, self.info
         keras.utils.set_random_seed(cfg.seed)  # Initial weights are a function of the seed.
         data_kwargs = dict(num_channels=info.num_channels, resolution=info.resolution, label_size=info.label_size)
+        dtype = precision.network_dtype(cfg.precision, cfg.num_fp16_res)
         with self.strategy.scope():
             for field, cls in (("G_args", GStyle), ("D_args", DBasic)):
                 try:
-                    net = cls(**data_kwargs, **getattr(cfg, field))
+                    net = cls(**data_kwargs, **getattr(cfg, field), dtype=dtype)
                 except (TypeError, ValueError) as e:  # A bad value in --G_args / --D_args.
                     raise ConfigError(field, getattr(cfg, field), str(e)) from None
                 setattr(self, field[0], net)
-            self.Gs = GStyle.from_config({**self.G.get_config(), "name": "Gs"})
+            if cfg.num_fp16_res is not None:
+                precision.set_top_resolutions(cfg.precision, cfg.num_fp16_res, self.G.synthesis, self.D)
+            # Gs (grids, pickles, metrics) computes in float32 whatever G trains in.
+            self.Gs = GStyle.from_config({**self.G.get_config(), "name": "Gs", "dtype": "float32"})
             for gs, g in zip(self.Gs.weights, self.G.weights):
                 gs.assign(g)
             self.G_opt = make_optimizer(cfg.optimizer, 0.0, "TrainG", **cfg.G_opt_args)
@@ -150,6 +172,8 @@ class Trainer:
             self.D_opt.build(self.D.trainable_weights)
             self.rng = tf.random.Generator.from_seed(cfg.seed)
             self.progress = Progress()
+            # Input pipelines the saved data iterators belong to (one per worker).
+            self.data_shards = tf.Variable(self.num_workers, dtype=tf.int64, trainable=False, name="data_shards")
         self.steps = TrainSteps(
             self.strategy,
             self.G,
@@ -168,10 +192,12 @@ class Trainer:
             drange_net=DRANGE_NET,
             G_smoothing_kimg=cfg.G_smoothing_kimg,
             D_weight_clip=cfg.D_weight_clip,
+            precision=cfg.precision,
+            xla=cfg.xla,
         )
         self.feed = RealFeed(self.training_set, self.strategy, cfg.seed)
         self.data_state = DataState()
-        self.checkpoint = tf.train.Checkpoint(
+        self._saved = dict(
             G=NetworkWeights(self.G),
             D=NetworkWeights(self.D),
             Gs=NetworkWeights(self.Gs),
@@ -181,8 +207,12 @@ class Trainer:
             progress=self.progress,
             skipped_D=self.steps.skipped_D,
             skipped_G=self.steps.skipped_G,
-            data=self.data_state,
+            loss_scale_D=self.steps.loss_scale_D,
+            loss_scale_G=self.steps.loss_scale_G,
+            data_shards=self.data_shards,
         )
+        self.checkpoint = tf.train.Checkpoint(**self._saved, data=self.data_state)
+        self.guard = NonFiniteGuard(cfg.max_nonfinite_steps)
         # Loop state (mirrored into self.progress for checkpoints).
         self.cur_nimg, self.cur_tick, self.tick_start_nimg = 0, 0, 0
         self.prev_lod, self.time_offset = -1.0, 0.0
@@ -195,7 +225,7 @@ class Trainer:
         Returns:
             What was loaded: ``'checkpoint <prefix>'`` or ``'pickle <path>'``.
         """
-        kind, path = locate_resume(source)
+        kind, path = locate_resume(source, self.worker)
         if kind == "checkpoint":
             self._restore_checkpoint(path)
         else:
@@ -204,17 +234,37 @@ class Trainer:
 
     def _restore_checkpoint(self, prefix: str) -> None:
         values = progress_values(prefix)
-        if values.get("data_level", -1) >= 0:  # Rebuild the saved pipeline, then restore its state.
+        # A worker's data iterator is its own: restore it only from this worker's own
+        # checkpoint of a run with the same number of input pipelines. Otherwise this
+        # worker's data order restarts (its shard stays disjoint from the others').
+        own = self.chief or os.path.basename(os.path.dirname(prefix)) == f"worker-{self.worker}"
+        with_data = own and int(values.get("data_shards", 1)) == self.num_workers
+        if with_data and values.get("data_level", -1) >= 0:  # Rebuild the saved pipeline, then restore its state.
             self.feed.configure(int(values["data_minibatch"]), float(values["data_level"]))
             self.data_state.iterator = self.feed.iterator
+        elif not with_data:
+            logging.warning(
+                "Worker %d: %s holds no data iterator of this worker's shard (saved by another worker, or with "
+                "%d input pipelines instead of %d); its data order restarts",
+                self.worker, prefix, int(values.get("data_shards", 1)), self.num_workers,
+            )
+        # Objects added to checkpoints later (loss scales, data_shards) keep their initial
+        # values when an older checkpoint lacks them.
+        stored = stored_objects(prefix)
+        objects = {k: v for k, v in self._saved.items() if k in stored or k not in _ADDED_LATER}
+        checkpoint = tf.train.Checkpoint(**objects, data=self.data_state) if with_data else tf.train.Checkpoint(**objects)
         try:
-            self.checkpoint.restore(prefix).assert_existing_objects_matched()
+            status = checkpoint.restore(prefix)
+            if not with_data:
+                status.expect_partial()
+            status.assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as e:
             raise ConfigError(
                 "resume",
                 prefix,
                 f"the checkpoint does not fit this configuration (use the flags of the run that wrote it): {e}",
             ) from None
+        self.data_shards.assign(self.num_workers)
         p = self.progress
         self.cur_nimg, self.cur_tick = int(p.cur_nimg.numpy()), int(p.cur_tick.numpy())
         self.tick_start_nimg, self.prev_lod = int(p.tick_start_nimg.numpy()), float(p.prev_lod.numpy())
@@ -260,6 +310,7 @@ class Trainer:
             dataset=dataclasses.asdict(self.info),
             replicas=self.replicas,
             resolved_num_gpus=self.num_gpus,
+            workers=self.num_workers,
             resolved_loss_args=self.loss_args,
         )
         with tf.io.gfile.GFile(os.path.join(self.run_dir, "config.json"), "w") as f:
@@ -284,9 +335,18 @@ class Trainer:
         if self.chief:
             self.run_dir = run_dir or create_run_dir(cfg.result_dir, desc)
             tf.io.gfile.makedirs(self.run_dir)
+        if run_dir is None and self.num_workers > 1:
+            # The chief picked the run number; the other workers keep their checkpoints
+            # under the same path (in the chief's folder when result_dir is shared).
+            number = int(os.path.basename(self.run_dir).split("-")[0]) if self.chief else 0
+            number = distribute.broadcast_int(self.strategy, number)
+            self.run_dir = os.path.join(cfg.result_dir, f"{number:05d}-{desc}")
+        elif not self.chief:
+            self.run_dir = run_dir
+        if self.chief:
+            log = RunLog(os.path.join(self.run_dir, "log.txt"))
         else:
-            self.run_dir = run_dir or distribute.worker_path(os.path.join(cfg.result_dir, desc), self.strategy)
-        log = RunLog(os.path.join(self.run_dir, "log.txt") if self.chief else None)
+            log = RunLog(prefix=f"worker {self.worker}: ")
         try:
             return self._train(log, start)
         finally:
@@ -302,8 +362,8 @@ class Trainer:
             f"{info.num_channels}, labels {info.label_size}"
         )
         log(
-            f"Strategy: {cfg.strategy}, {self.replicas} replica(s); G {self.G.count_params():,} and "
-            f"D {self.D.count_params():,} parameters"
+            f"Strategy: {cfg.strategy}, {self.replicas} replica(s) on {self.num_workers} worker(s); precision "
+            f"{cfg.precision}{', XLA' if cfg.xla else ''}; G {self.G.count_params():,} and D {self.D.count_params():,} parameters"
         )
         if cfg.resume:
             log(f"Resuming from {self.resume(cfg.resume)} at kimg {self.cur_nimg / 1000:.1f}")
@@ -315,47 +375,67 @@ class Trainer:
         ticks_this_process = 0
         stats = collections.defaultdict(list)
         total_nimg = int(math.ceil(cfg.total_kimg * 1000))
-        while self.cur_nimg < total_nimg:
-            sched = self.schedule()
-            self._configure(sched)
-            for _ in range(cfg.minibatch_repeats):
-                self._minibatch(sched, stats)
-            done = self.cur_nimg >= total_nimg
-            if self.cur_nimg < self.tick_start_nimg + sched.tick_kimg * 1000 and not done:
-                continue
+        saved = True
+        try:
+            while self.cur_nimg < total_nimg:
+                sched = self.schedule()
+                self._configure(sched)
+                for _ in range(cfg.minibatch_repeats):
+                    self._minibatch(sched, stats)
+                self.guard.check(self.steps, f"kimg {self.cur_nimg / 1000:.1f}")
+                done = self.cur_nimg >= total_nimg
+                if self.cur_nimg < self.tick_start_nimg + sched.tick_kimg * 1000 and not done:
+                    continue
 
-            # Tick: report, then maintenance.
-            self.cur_tick += 1
-            ticks_this_process += 1
-            tick_kimg = (self.cur_nimg - self.tick_start_nimg) / 1000.0
-            self.tick_start_nimg = self.cur_nimg
-            # Reading the losses waits for the steps still running: it belongs to the tick.
-            means = {k: float(np.mean([float(x) for x in v])) for k, v in stats.items()}
-            stats.clear()
-            tick_end = time.time()
-            total_time = self.time_offset + tick_end - loop_start
-            timing = dict(
-                tick=tick_end - tick_start_time, kimg=tick_kimg, total=total_time, maintenance=maintenance_time
-            )
-            self._report(out, sched, timing, means)
-            if self.chief and (self.cur_tick % cfg.image_snapshot_ticks == 0 or done):
-                self._save_fakes(out.render, out.grid_size, out.writer)
-            if self.chief and (self.cur_tick % cfg.network_snapshot_ticks == 0 or done or ticks_this_process == 1):
-                name = f"network-snapshot-{self.cur_nimg // 1000:06d}.pkl"
-                self._save_pkl(name)
-                self._run_metrics(name, out)
-            if self.cur_tick % cfg.checkpoint_ticks == 0 or done:
-                self._sync_progress(total_time)
-                out.manager.save(checkpoint_number=self.cur_tick)  # Every worker takes part.
-            out.writer.flush()
-            tick_start_time = time.time()
-            maintenance_time = tick_start_time - tick_end
+                # Tick: report, then maintenance.
+                self.cur_tick += 1
+                ticks_this_process += 1
+                tick_kimg = (self.cur_nimg - self.tick_start_nimg) / 1000.0
+                self.tick_start_nimg = self.cur_nimg
+                # Reading the losses waits for the steps still running: it belongs to the tick.
+                means = {k: float(np.mean([float(x) for x in v])) for k, v in stats.items()}
+                skips = {k: int(np.sum([int(x) for x in v])) for k, v in stats.items() if k.endswith("_skipped")}
+                stats.clear()
+                tick_end = time.time()
+                total_time = self.time_offset + tick_end - loop_start
+                timing = dict(
+                    tick=tick_end - tick_start_time, kimg=tick_kimg, total=total_time, maintenance=maintenance_time
+                )
+                self._report(out, sched, timing, means, skips)
+                saved = self.guard.safe_to_save(
+                    self.steps, (self.G, self.D, self.Gs), f"kimg {self.cur_nimg / 1000:.1f} (tick {self.cur_tick})", log
+                )
+                if saved:
+                    self._snapshots(out, done, ticks_this_process == 1)
+                    if self.cur_tick % cfg.checkpoint_ticks == 0 or done:
+                        self._sync_progress(total_time)
+                        self.guard.last_checkpoint = out.manager.save(checkpoint_number=self.cur_tick)  # Every worker.
+                out.writer.flush()
+                tick_start_time = time.time()
+                maintenance_time = tick_start_time - tick_end
+        except Exception as e:
+            log(f"ERROR: {e}")
+            out.writer.close()
+            raise
 
-        if self.chief:
+        if self.chief and saved:
             self._save_pkl("network-final.pkl")
         out.writer.close()
         log(f"Done: {self.cur_nimg / 1000:.1f} kimg in {format_time(self.time_offset + time.time() - loop_start)}.")
         return self.run_dir
+
+    def _snapshots(self, out, done: bool, first_tick: bool) -> None:
+        """The chief's image grid, network pickle and metrics of this tick, as configured."""
+        cfg = self.cfg
+        if not self.chief:
+            return
+        if self.cur_tick % cfg.image_snapshot_ticks == 0 or done:
+            self._save_fakes(out.render, out.grid_size, out.writer)
+        if self.cur_tick % cfg.network_snapshot_ticks == 0 or done or first_tick:
+            name = f"network-snapshot-{self.cur_nimg // 1000:06d}.pkl"
+            self._save_pkl(name)
+            self.guard.last_snapshot = os.path.join(self.run_dir, name)
+            self._run_metrics(name, out)
 
     def _open_outputs(self, log: RunLog) -> types.SimpleNamespace:
         """The snapshot grid (fixed reals, labels and latents, as the original), TensorBoard, checkpoints."""
@@ -406,16 +486,21 @@ class Trainer:
         for k, v in self.steps.g_step(batch, level, *g_inputs).items():
             stats[k].append(v)
 
-    def _report(self, out, sched, timing: dict, means: dict) -> None:
-        """The tick's log line (the original's fields, plus the mean losses) and TensorBoard scalars."""
+    def _report(self, out, sched, timing: dict, means: dict, skips: dict) -> None:
+        """The tick's log line (the original's fields, the mean losses, skipped steps) and TensorBoard scalars."""
         mem_name, mem = peak_memory()
         sec_per_kimg = timing["tick"] / max(timing["kimg"], 1e-9)
+        scaling = ""
+        if self.steps.loss_scale_D.enabled:
+            log2 = [float(getattr(self.steps, f"loss_scale_{n}").log2_scale.numpy()) for n in "GD"]
+            scaling = f" lscale G 2^{log2[0]:.0f} D 2^{log2[1]:.0f}"
         out.log(
             f"tick {self.cur_tick:<5d} kimg {self.cur_nimg / 1000:<8.1f} lod {sched.lod:<5.2f} "
             f"minibatch {sched.minibatch:<4d} time {format_time(timing['total']):<12s} "
             f"sec/tick {timing['tick']:<7.1f} sec/kimg {sec_per_kimg:<7.2f} maintenance {timing['maintenance']:<6.1f} "
             f"{mem_name} {mem:<4.1f} loss G {means.get('Loss/G', float('nan')):<7.3f} "
-            f"D {means.get('Loss/D', float('nan')):.3f}"
+            f"D {means.get('Loss/D', float('nan')):<7.3f} skipped G {skips.get('Loss/G_skipped', 0)} "
+            f"D {skips.get('Loss/D_skipped', 0)}{scaling}"
         )
         if not self.chief:
             return
@@ -434,6 +519,11 @@ class Trainer:
             "TrainD/learning_rate": sched.D_lrate,
             "TrainG/skipped_steps": int(self.steps.skipped_G.numpy()),
             "TrainD/skipped_steps": int(self.steps.skipped_D.numpy()),
+            **{
+                f"Train{n}/loss_scaling_log2": float(getattr(self.steps, f"loss_scale_{n}").log2_scale.numpy())
+                for n in "GD"
+                if self.steps.loss_scale_D.enabled
+            },
             **{k: v for k, v in means.items() if not k.endswith("_skipped")},
         }
         with out.writer.as_default():
