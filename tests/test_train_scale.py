@@ -1,5 +1,6 @@
 """Scaling the training steps: one device vs MirroredStrategy, mixed precision, loss scaling, XLA, the guard."""
 
+import os
 import weakref
 
 import keras
@@ -236,3 +237,61 @@ def test_xla_steps_compile_and_train(rgb32):
     assert int(st.D_opt.iterations.numpy()) == int(st.G_opt.iterations.numpy()) == 2
     assert any(not np.array_equal(a, b.numpy()) for a, b in zip(D_before, st.D.trainable_weights))
     assert st.traces == {"D": 1, "G": 1}
+
+
+@pytest.mark.slow
+def test_a_run_that_stays_non_finite_stops_and_keeps_the_last_good_state(data_dir, tmp_path):
+    """float16 run (only 32x32 in float16); D is poisoned after tick 1; the run stops at tick 2 unsaved."""
+    from tfstylegan import load_network_pkl
+    from tfstylegan.training.config import TrainConfig
+    from tfstylegan.training.guard import TrainingDiverged
+    from tfstylegan.training.trainer import Trainer
+
+    cfg = TrainConfig(
+        data_dir=str(data_dir / "small" / "dataset" / "rgb32"),
+        G_args=G_NET,
+        D_args=D_NET,
+        total_kimg=0.128,
+        sched_args=dict(lod_initial_resolution=32, minibatch_base=8, tick_kimg_base=0.032, tick_kimg_dict={}),
+        network_snapshot_ticks=1,
+        grid_size="2x2",
+        result_dir=str(tmp_path),
+        precision="mixed_float16",
+        num_fp16_res=1,
+        max_nonfinite_steps=3,
+    )
+
+    class Poisoned(Trainer):
+        def _minibatch(self, sched, stats):
+            if self.cur_tick == 1:
+                weight = self.D.trainable_weights[-1]
+                weight.assign(tf.fill(weight.shape, np.inf))
+            super()._minibatch(sched, stats)
+
+    run = Poisoned(cfg)
+    with pytest.raises(TrainingDiverged, match=r"stopped at kimg 0\.1 \(tick 2\): 4 D steps in a row") as error:
+        run.train()
+    run_dir = run.run_dir
+    good = os.path.join(run_dir, "checkpoints", "ckpt-1")
+    assert f"Last good checkpoint: {good}" in str(error.value) and "network-snapshot-000000.pkl" in str(error.value)
+    assert int(run.steps.skipped_D.numpy()) == 4 and run.cur_tick == 2
+    # Nothing was written after the poison: the good checkpoint and snapshot are the latest.
+    assert tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints")) == good
+    assert not os.path.exists(os.path.join(run_dir, "network-final.pkl"))
+    reader = tf.train.load_checkpoint(good)
+    for key, dtype in reader.get_variable_to_dtype_map().items():
+        if dtype.is_floating:
+            assert np.all(np.isfinite(reader.get_tensor(key))), key
+    assert reader.get_tensor("loss_scale_D/log2_scale/.ATTRIBUTES/VARIABLE_VALUE") == 15.0
+    for net in load_network_pkl(os.path.join(run_dir, "network-snapshot-000000.pkl")):
+        assert all(np.all(np.isfinite(w.numpy())) for w in net.weights)
+    log = open(os.path.join(run_dir, "log.txt")).read()
+    assert "precision mixed_float16" in log and "skipped G 0 D 0 lscale G 2^" in log and "ERROR: stopped at" in log
+    # Below the limit, a non-finite weight still blocks the save.
+    lines = []
+    run.guard.max_steps = 0
+    assert not run.guard.safe_to_save(run.steps, (run.G, run.D, run.Gs), "here", lines.append)
+    assert lines == [
+        f"WARNING: 1 weight(s) are not finite at here (first: {run.D.trainable_weights[-1].path}); this tick writes "
+        "no snapshot or checkpoint, the last good ones are kept"
+    ]

@@ -2,8 +2,9 @@
 
 Per replica, a step processes its slice of the minibatch, computes per-example losses,
 reduces them over the **global** batch, takes gradients, and applies them with the
-network's optimizer unless some gradient on some replica is non-finite (the whole update
-is then skipped and counted, as the original's optimizer wrapper does). Under float16
+network's optimizer unless the loss or some gradient on some replica is non-finite (the
+whole update is then skipped and counted, as the original's optimizer wrapper does for
+gradients). Under float16
 the loss is multiplied by a dynamic loss scale first and the gradients divided by it
 (see :mod:`~tfstylegan.training.precision`); an overflow is skipped by the same guard.
 Everything that changes during training (lod, learning rates, the loss scale) lives in
@@ -104,8 +105,8 @@ class TrainSteps:
             update at level ``floor(lod)``. G losses condition on random dataset labels;
             those that need reals (the relativistic ones) get a real minibatch and its
             labels instead. Returns ``Loss/G``, ``Loss/G_skipped``.
-        skipped_D, skipped_G: int64 variables counting the updates skipped because a
-            gradient was not finite.
+        skipped_D, skipped_G: int64 variables counting the updates skipped because the
+            loss or a gradient was not finite.
         bad_D, bad_G: int64 variables counting the bad steps in a row: skipped updates
             that loss scaling does not explain (the loss itself was not finite, or the
             scale is at its floor, or there is no scaling). The trainer stops a run when
@@ -192,14 +193,16 @@ class TrainSteps:
             kwargs["loss_scale"] = scale
         return spec.fn(G, D, None, labels, reals, rng=self.rng, **kwargs)
 
-    def _update(self, tape, scaled_loss, scale, net, optimizer) -> tf.Tensor:
+    def _update(self, tape, loss, scaled_loss, scale, net, optimizer) -> tf.Tensor:
         variables = net.trainable_weights
         grads = tape.gradient(scaled_loss, variables)
         # Layers the current lod does not reach get zero gradients, as in the original.
         grads = [tf.zeros(v.shape, v.dtype) if g is None else g for v, g in zip(variables, grads)]
         if scale is not None:
             grads = [g / scale for g in grads]
-        ok = distribute.all_finite(grads)
+        # A non-finite loss can come with finite gradients (an infinite bias has a finite
+        # gradient): such a step is garbage too and is skipped.
+        ok = distribute.all_finite([loss, *grads])
         distribute.apply_if(ok, optimizer.apply, grads, variables)
         return ok
 
@@ -218,7 +221,7 @@ class TrainSteps:
             per_example = self._loss(self.D_loss, self.D_loss_args, G, D, labels, reals, scale)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
             scaled = loss if scale is None else loss * scale
-        ok = self._update(tape, scaled, scale, self.D, self.D_opt)
+        ok = self._update(tape, loss, scaled, scale, self.D, self.D_opt)
         return loss, ok
 
     def _g_replica(self, reals, labels, *, batch: int, level: int):
@@ -232,7 +235,7 @@ class TrainSteps:
             per_example = self._loss(self.G_loss, self.G_loss_args, G, D, labels, reals, scale)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=batch * self.replicas)
             scaled = loss if scale is None else loss * scale
-        ok = self._update(tape, scaled, scale, self.G, self.G_opt)
+        ok = self._update(tape, loss, scaled, scale, self.G, self.G_opt)
         return loss, ok
 
     # ------------------------------------------------------------------ cross replica
