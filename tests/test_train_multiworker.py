@@ -83,7 +83,7 @@ def _tensors(prefix: str) -> dict:
 
 @pytest.mark.slow
 def test_two_workers_train_in_lockstep(tmp_path):
-    """Two MultiWorkerMirroredStrategy workers (one CPU replica each) train 2 ticks through train.py."""
+    """Two MultiWorkerMirroredStrategy workers (one CPU replica each) train 2 ticks through train.py, then resume."""
     results = tmp_path / "results"
     args = [
         f"--data_dir={RGB32}",
@@ -125,6 +125,14 @@ def test_two_workers_train_in_lockstep(tmp_path):
     assert locate_resume(str(run_dir), worker=1) == ("checkpoint", str(run_dir / "checkpoints" / "worker-1" / "ckpt-2"))
     prefix = str(run_dir / "checkpoints" / "ckpt-1")
     assert locate_resume(prefix, worker=1) == ("checkpoint", str(run_dir / "checkpoints" / "worker-1" / "ckpt-1"))
+
+    # Resumed from tick 1, both workers replay tick 2 exactly: the same weights as before.
+    chief, other = _wait(*_launch(tmp_path, [*args, f"--resume={prefix}"]), tmp_path)
+    assert f"Resuming from checkpoint {prefix}" in chief
+    assert f"worker 1: Resuming from checkpoint {run_dir}/checkpoints/worker-1/ckpt-1" in other
+    resumed = _tensors(str(results / "00001-mw" / "checkpoints" / "ckpt-2"))
+    differ = sorted(k for k in mine if not np.array_equal(mine[k], resumed[k]))
+    assert differ == ["progress/total_time/.ATTRIBUTES/VARIABLE_VALUE", "save_counter/.ATTRIBUTES/VARIABLE_VALUE"]
 
 
 @pytest.mark.parametrize(
