@@ -4,9 +4,12 @@ Modules, from the inside out:
 
 - :mod:`~tfstylegan.training.steps`: :class:`TrainSteps`, the compiled per-replica D and G
   updates (losses over the global batch, the non-finite skip, the Gs moving average).
+- :mod:`~tfstylegan.training.precision`: mixed-precision policies, float16's dynamic loss
+  scale, float16 for the highest resolutions only.
 - :mod:`~tfstylegan.training.distribute`: the only strategy-aware code (strategy creation,
-  splitting a minibatch over replicas, the replica-consistent skip, chief / checkpoint
-  directories).
+  including multi-worker and TPU; workers and data shards; splitting a minibatch over
+  replicas; the replica-consistent skip; chief / checkpoint directories).
+- :mod:`~tfstylegan.training.guard`: stopping a diverged run without saving its state.
 - :mod:`~tfstylegan.training.feed`, :mod:`~tfstylegan.training.data`: real minibatches per
   level of detail; the dataset a configuration names (or the built-in shapes).
 - :mod:`~tfstylegan.training.checkpoint`: what a full checkpoint holds; locating a resume source.
