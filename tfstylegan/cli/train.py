@@ -6,8 +6,8 @@ checkpoints and TensorBoard logs to results/<NNNNN>-sgan-tiny-1gpu/::
 
     python train.py
     python train.py --data_dir=datasets/ffhq --config=ffhq --strategy=mirrored --precision=mixed_float16
-    TF_CONFIG='{"cluster": {"worker": ["host0:2222", "host1:2222"]}, "task": {"type": "worker", "index": 0}}' \
-        python train.py --data_dir=datasets/ffhq --config=ffhq --strategy=multi_worker   # on each machine
+    python train.py --data_dir=datasets/ffhq --config=ffhq --strategy=multi_worker  # each machine, with its
+        # TF_CONFIG='{"cluster": {"worker": ["host0:2222", "host1:2222"]}, "task": {"type": "worker", "index": 0}}'
     python train.py --data_dir=datasets/cars --config=car --cond --total_kimg=12000
     python train.py --resume=results/00003-sgan-tiny-1gpu --total_kimg=200
     python train.py --config=ffhq256 --data_dir=datasets/ffhq --dry_run
