@@ -241,6 +241,30 @@ def _decode_rgb(value: bytes) -> np.ndarray:
     return np.asarray(PIL.Image.open(io.BytesIO(value)).convert("RGB"))
 
 
+def _export_lmdb(tfrecord_dir, lmdb_dir, max_images, overwrite, progress_interval, convert) -> None:
+    """Write the images of an LSUN LMDB in its key order, each through ``convert``.
+
+    ``convert(img)`` takes a decoded ``[H, W, 3]`` uint8 image and returns the image to
+    write, or None to pass over it. Images that fail to decode or convert are reported
+    and skipped, as in the original.
+    """
+    print(f'Loading LSUN dataset from "{lmdb_dir}"')
+    lmdb = _import_lmdb()
+    with lmdb.open(lmdb_dir, readonly=True, lock=False).begin(write=False) as txn:
+        if max_images is None:
+            max_images = txn.stat()["entries"]
+        with _exporter(tfrecord_dir, max_images, overwrite, progress_interval) as tfr:
+            for _key, value in txn.cursor():
+                try:
+                    img = convert(_decode_rgb(value))
+                    if img is not None:
+                        tfr.add_image(img)
+                except (OSError, ValueError) as e:
+                    print(f"Skipping an image: {e}")
+                if tfr.cur_images == max_images:
+                    break
+
+
 def create_lsun(
     tfrecord_dir: str, lmdb_dir: str, resolution=256, max_images=None, overwrite=0, progress_interval=None
 ) -> None:
@@ -248,27 +272,14 @@ def create_lsun(
 
     Images that fail to decode are reported and skipped, as in the original.
     """
-    print(f'Loading LSUN dataset from "{lmdb_dir}"')
-    lmdb = _import_lmdb()
-    with lmdb.open(lmdb_dir, readonly=True, lock=False).begin(write=False) as txn:
-        total_images = txn.stat()["entries"]
-        if max_images is None:
-            max_images = total_images
-        with _exporter(tfrecord_dir, max_images, overwrite, progress_interval) as tfr:
-            for _key, value in txn.cursor():
-                try:
-                    img = _decode_rgb(value)
-                    crop = min(img.shape[:2])
-                    top, left = (img.shape[0] - crop) // 2, (img.shape[1] - crop) // 2
-                    img = img[top : top + crop, left : left + crop]
-                    img = PIL.Image.fromarray(img).resize(
-                        (resolution, resolution), PIL.Image.Resampling.LANCZOS
-                    )
-                    tfr.add_image(np.asarray(img))
-                except (OSError, ValueError) as e:
-                    print(f"Skipping an image: {e}")
-                if tfr.cur_images == max_images:
-                    break
+
+    def convert(img):
+        crop = min(img.shape[:2])
+        top, left = (img.shape[0] - crop) // 2, (img.shape[1] - crop) // 2
+        img = img[top : top + crop, left : left + crop]  # [crop, crop, 3]
+        return np.asarray(PIL.Image.fromarray(img).resize((resolution, resolution), PIL.Image.Resampling.LANCZOS))
+
+    _export_lmdb(tfrecord_dir, lmdb_dir, max_images, overwrite, progress_interval, convert)
 
 
 def create_lsun_wide(
@@ -285,28 +296,18 @@ def create_lsun_wide(
         raise DatasetError(f"--width must be a power of two, got {width}")
     if height > width:
         raise DatasetError(f"--height ({height}) must not exceed --width ({width})")
-    print(f'Loading LSUN dataset from "{lmdb_dir}"')
-    lmdb = _import_lmdb()
-    with lmdb.open(lmdb_dir, readonly=True, lock=False).begin(write=False) as txn:
-        total_images = txn.stat()["entries"]
-        if max_images is None:
-            max_images = total_images
-        with _exporter(tfrecord_dir, max_images, overwrite, progress_interval) as tfr:
-            for _key, value in txn.cursor():
-                try:
-                    img = _decode_rgb(value)
-                    ch = int(np.round(width * img.shape[0] / img.shape[1]))
-                    if img.shape[1] < width or ch < height:
-                        continue
-                    img = img[(img.shape[0] - ch) // 2 : (img.shape[0] + ch) // 2]
-                    img = PIL.Image.fromarray(img).resize((width, height), PIL.Image.Resampling.LANCZOS)
-                    canvas = np.zeros([width, width, 3], dtype=np.uint8)
-                    canvas[(width - height) // 2 : (width + height) // 2] = np.asarray(img)
-                    tfr.add_image(canvas)
-                except (OSError, ValueError) as e:
-                    print(f"Skipping an image: {e}")
-                if tfr.cur_images == max_images:
-                    break
+
+    def convert(img):
+        ch = int(np.round(width * img.shape[0] / img.shape[1]))
+        if img.shape[1] < width or ch < height:
+            return None
+        img = img[(img.shape[0] - ch) // 2 : (img.shape[0] + ch) // 2]  # [ch, W, 3] centre rows
+        img = PIL.Image.fromarray(img).resize((width, height), PIL.Image.Resampling.LANCZOS)
+        canvas = np.zeros([width, width, 3], dtype=np.uint8)
+        canvas[(width - height) // 2 : (width + height) // 2] = np.asarray(img)
+        return canvas
+
+    _export_lmdb(tfrecord_dir, lmdb_dir, max_images, overwrite, progress_interval, convert)
 
 
 def create_celeba(
