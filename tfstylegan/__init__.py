@@ -15,7 +15,7 @@ The names are resolved on first use, so that ``tfstylegan.legacy`` (and a plain
 importing TensorFlow.
 """
 
-import importlib
+from tfstylegan._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -36,14 +36,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tfstylegan' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+__getattr__, __dir__ = lazy_exports('tfstylegan', _EXPORTS, globals())

@@ -22,7 +22,7 @@ Modules, from the inside out:
 Names are imported on first use, so reading the presets does not load TensorFlow.
 """
 
-import importlib
+from tfstylegan._lazy import lazy_exports
 
 _EXPORTS = {
     "TrainConfig": "tfstylegan.training.config",
@@ -38,14 +38,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tfstylegan.training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+__getattr__, __dir__ = lazy_exports('tfstylegan.training', _EXPORTS, globals())
