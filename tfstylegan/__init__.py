@@ -36,4 +36,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-__getattr__, __dir__ = lazy_exports('tfstylegan', _EXPORTS, globals())
+__getattr__, __dir__ = lazy_exports("tfstylegan", _EXPORTS, globals())
