@@ -119,3 +119,20 @@ def test_mirrored_replicas_stay_in_sync(data_dir):
             first, second = strategy.experimental_local_results(w.value)
             np.testing.assert_array_equal(first.numpy(), second.numpy(), err_msg=w.path)
     assert int(st.D_opt.iterations.numpy()) == 2 and int(st.G_opt.iterations.numpy()) == 2
+
+
+def test_train_steps_turn_off_grapplers_addn_rewrite(data_dir):
+    """Grappler's AddN -> TemporaryVariable rewrite collides in R1's second-order cond gradients.
+
+    It triggers only when the graph's static peak-memory estimate nears the machine's memory
+    (the FFHQ architecture at 32x32 on a few GiB of RAM), so the test checks the setting that
+    every later function call gets, after a step has run with it.
+    """
+    from tfstylegan.training import graph_options
+
+    strategy = distribute.make_strategy("default")
+    st, (reals, labels) = _setup(strategy, data_dir)
+    assert graph_options.memory_optimization_level() == "SWAPPING_HEURISTICS"
+    out = st.d_step(*distribute.distribute_batch(strategy, reals, labels))
+    assert np.isfinite(out["Loss/D"].numpy())
+    assert graph_options.memory_optimization_level() == "SWAPPING_HEURISTICS"

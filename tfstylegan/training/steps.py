@@ -24,6 +24,7 @@ from tfstylegan.data.pipeline import process_reals
 from tfstylegan.losses import LossSpec
 from tfstylegan.training import distribute
 from tfstylegan.training.config import OPTIMIZERS
+from tfstylegan.training.graph_options import disable_addn_rewrite
 from tfstylegan.training.precision import DynamicLossScale, uses_loss_scaling
 
 
@@ -139,6 +140,7 @@ class TrainSteps:
         precision: str = "float32",
         xla: bool = False,
     ):
+        disable_addn_rewrite()  # Grappler's AddN rewrite breaks R1 through D's tf.cond (see graph_options).
         self.strategy = strategy
         self.G, self.D, self.Gs = G, D, Gs
         self.G_opt, self.D_opt = G_opt, D_opt
