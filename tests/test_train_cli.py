@@ -122,3 +122,31 @@ def test_resume_locations(tmp_path):
     assert locate_resume(str(run)) == ("pickle", str(run / "network-final.pkl"))
     with pytest.raises(ConfigError, match="not a checkpoint or pickle"):
         locate_resume(str(run / "config.json") if (run / "config.json").write_text("{}") else "")
+
+
+def test_resuming_a_run_directory_takes_its_saved_configuration(capsys, tmp_path):
+    """--resume=<run dir> without --config: the run's config.json, then the flags given now."""
+    code, saved, _ = _dry(capsys, f"--data_dir={RGB32}", "--config=ffhq", "--G_args=mapping_layers=4", "--mirror_augment=false")
+    assert code == 0
+    run = tmp_path / "00003-sgan-ffhq-1gpu"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps(saved))  # As the trainer writes it: config plus what it resolved.
+    (run / "network-final.pkl").write_bytes(b"")  # locate_resume only needs a resumable file to be there.
+    for resume in (run, run / "network-final.pkl"):
+        code, cfg, err = _dry(capsys, f"--resume={resume}", "--total_kimg=12")
+        assert code == 0, err
+        assert cfg["config"] == "ffhq" and cfg["data_dir"] == RGB32 and cfg["desc"] == "sgan-ffhq-1gpu"
+        assert cfg["G_args"] == {"mapping_layers": 4} and cfg["mirror_augment"] is False
+        assert cfg["total_kimg"] == 12 and cfg["resume"] == str(resume)
+        # The per-resolution tables keep integer resolutions (JSON writes their keys as strings).
+        assert cfg["sched_args"]["minibatch_dict"] == saved["sched_args"]["minibatch_dict"]
+        assert cfg["sched_args"]["lod_initial_resolution"] == 8
+    loaded = train_cli._resumed_run_config(str(run / "checkpoints" / "ckpt-7"))
+    assert loaded.sched_args["minibatch_dict"][32] == 64 and loaded.config == "ffhq"
+    # An explicit --config starts from that preset instead.
+    code, cfg, _ = _dry(capsys, f"--resume={run}", "--config=tiny", f"--data_dir={RGB32}")
+    assert code == 0 and cfg["config"] == "tiny" and cfg["G_args"] != {"mapping_layers": 4}
+    # A config.json that is not a configuration is a usage error naming the flag.
+    (run / "config.json").write_text('{"no_such_field": 1, "sched_args": 3}')
+    code, _, err = _dry(capsys, f"--resume={run}")
+    assert code != 0 and "--resume=" in err and "cannot read the run's configuration" in err

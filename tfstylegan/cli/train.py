@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from absl import app, flags
 
 from tfstylegan.cli._runner import run_tool, usage_error
-from tfstylegan.training.config import OPTIMIZERS, PRECISIONS, STRATEGIES, ConfigError
+from tfstylegan.training.config import GRID_LAYOUTS, OPTIMIZERS, PRECISIONS, STRATEGIES, ConfigError
 from tfstylegan.training.presets import PRESETS
 
 RECIPES = {
@@ -93,6 +93,13 @@ flags.DEFINE_integer("network_snapshot_ticks", None, "Write network-snapshot-<ki
 flags.DEFINE_integer("checkpoint_ticks", None, "Write a training checkpoint every N ticks." + _PRESET, **_d)
 flags.DEFINE_integer("checkpoints_to_keep", None, "Checkpoints kept (default 3).", **_d)
 flags.DEFINE_string("grid_size", None, "Snapshot grid: 1080p, 4k or WxH." + _PRESET, **_d)
+flags.DEFINE_enum(
+    "grid_layout",
+    None,
+    list(GRID_LAYOUTS),
+    "Snapshot grid contents: random reals, or one class per row, column or 4x4 block (needs --cond; default random).",
+    **_d,
+)
 flags.DEFINE_list("metrics", None, "Metrics run at every network snapshot, e.g. fid50k (needs --inception_weights).", **_d)
 flags.DEFINE_string("inception_weights", None, "Inception-v3 weights file (.h5) for the FID metrics.", **_d)
 # Run.
@@ -171,6 +178,7 @@ _PLAIN_FLAGS = (
     "checkpoint_ticks",
     "checkpoints_to_keep",
     "grid_size",
+    "grid_layout",
     "metrics",
     "inception_weights",
     "seed",
@@ -225,8 +233,38 @@ def _resolution_table(flag: str, kind) -> dict | None:
     return out
 
 
+def _resumed_run_config(resume: str | None):
+    """The saved configuration of the run that ``--resume`` points into, or None.
+
+    ``resume`` may be the run directory, its ``checkpoints/`` (or a worker's), a checkpoint
+    prefix or a pickle in it: the nearest ``config.json`` up to two folders above is the run's.
+    """
+    if not resume:
+        return None
+    import os
+
+    import tensorflow as tf
+
+    from tfstylegan.training.config import load_run_config
+
+    folder = resume.rstrip("/") if tf.io.gfile.isdir(resume) else os.path.dirname(resume)
+    for _ in range(3):
+        if not folder or folder == os.path.dirname(folder):
+            break  # Not inside a run directory (stop before the current or root folder).
+        path = os.path.join(folder, "config.json")
+        if tf.io.gfile.exists(path):
+            return load_run_config(path)
+        folder = os.path.dirname(folder)
+    return None
+
+
 def resolve_config(replicas: int):
-    """The :class:`TrainConfig` the flags describe (preset, recipe, then explicit flags)."""
+    """The :class:`TrainConfig` the flags describe.
+
+    The base is the preset (``--config``), or, when ``--resume`` points into a run directory
+    and no ``--config`` is given, that run's saved configuration; then the recipe, then every
+    flag given.
+    """
     from tfstylegan.training.presets import preset_config
 
     sched = {}
@@ -235,7 +273,12 @@ def resolve_config(replicas: int):
         if value is not None:
             sched[name] = value
     num_gpus = FLAGS.num_gpus if FLAGS.num_gpus is not None else replicas
-    cfg = preset_config(FLAGS.config, num_gpus, sched)
+    run_config = None if FLAGS["config"].present else _resumed_run_config(FLAGS.resume)
+    if run_config is not None:
+        # Resuming a run: its own configuration, then the flags given now.
+        cfg = run_config.replace(resume=None, resume_kimg=0.0, resume_time=0.0)
+    else:
+        cfg = preset_config(FLAGS.config, num_gpus, sched)
     changes = {}
     if FLAGS.recipe:
         recipe = dict(RECIPES[FLAGS.recipe])

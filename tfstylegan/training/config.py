@@ -15,6 +15,8 @@ DATASET_KWARGS = ("num_channels", "resolution", "label_size")
 # Names training.distribute.make_strategy takes.
 STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies of G and D.
+# Snapshot grid contents, as the original: random reals, or one class per row / column / 4x4 block.
+GRID_LAYOUTS = ("random", "row_per_class", "col_per_class", "class4x4")
 OPTIMIZERS = ("adam", "rmsprop")
 
 
@@ -75,6 +77,7 @@ class TrainConfig:
     checkpoint_ticks: int = 1  # Write a full training checkpoint every N ticks.
     checkpoints_to_keep: int = 3  # Checkpoints kept in <run_dir>/checkpoints.
     grid_size: str = "1080p"  # Snapshot grid: '1080p', '4k' (sized like the original) or 'WxH' images.
+    grid_layout: str = "random"  # 'random', or by class (conditional runs): 'row_per_class', 'col_per_class', 'class4x4'.
     metrics: list = dataclasses.field(default_factory=list)  # Run at every network snapshot, e.g. ['fid50k'].
     inception_weights: str | None = None  # The Inception-v3 weights file the FID metrics need.
     # Run.
@@ -109,6 +112,33 @@ class TrainConfig:
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
+
+
+def load_run_config(path: str) -> TrainConfig:
+    """The :class:`TrainConfig` saved in a run directory's ``config.json``.
+
+    The file also holds what the run resolved (dataset, replicas, ...); only the
+    configuration fields are read. JSON turns the per-resolution tables' keys into strings;
+    they are made integers again.
+
+    Raises:
+        ConfigError: the file cannot be read or is not a configuration.
+    """
+    import tensorflow as tf
+
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            values = json.load(f)
+        names = {f.name for f in dataclasses.fields(TrainConfig)}
+        values = {k: v for k, v in values.items() if k in names}
+        sched = dict(values.get("sched_args") or {})
+        for key, table in sched.items():
+            if key.endswith("_dict") and isinstance(table, dict):
+                sched[key] = {int(res): value for res, value in table.items()}
+        values["sched_args"] = sched
+        return TrainConfig.from_dict(values)
+    except (OSError, ValueError, TypeError, AttributeError, tf.errors.OpError) as e:
+        raise ConfigError("resume", path, f"cannot read the run's configuration: {e}") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +231,10 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
         field = "resume_kimg" if cfg.resume_kimg < 0 else "resume_time"
         raise ConfigError(field, getattr(cfg, field), "expected a number >= 0")
     parse_grid_size(cfg.grid_size, data.resolution)
+    if cfg.grid_layout not in GRID_LAYOUTS:
+        raise ConfigError("grid_layout", cfg.grid_layout, f"expected one of {', '.join(GRID_LAYOUTS)}")
+    if cfg.grid_layout != "random" and data.label_size == 0:
+        raise ConfigError("grid_layout", cfg.grid_layout, "a class layout needs labels: train with --cond on a labelled dataset")
     if cfg.metrics:
         from tfstylegan.metrics.fid import get_metric
 

@@ -84,16 +84,61 @@ class FakesRenderer:
         return np.concatenate(out)
 
 
-def setup_snapshot_image_grid(training_set, latent_size: int, grid_size: tuple[int, int], seed: int):
-    """Reals, labels and latents of the snapshot grid (the original's 'random' layout).
+# Class layouts: the cells of one block, (columns, rows); None = the whole row / column.
+CLASS_BLOCKS = {"row_per_class": (None, 1), "col_per_class": (1, None), "class4x4": (4, 4)}
+MAX_CLASS_DRAWS = 1_000_000  # At most this many images are looked at to fill the class blocks (the original's bound).
+
+
+def setup_snapshot_image_grid(
+    training_set, latent_size: int, grid_size: tuple[int, int], seed: int, layout: str = "random"
+):
+    """Reals, labels and latents of the snapshot grid, as the original lays them out.
+
+    ``layout='random'`` takes the first ``gw * gh`` images of the shuffled dataset. The class
+    layouts split the grid into blocks (a whole row, a whole column, or 4x4 cells) and fill
+    block ``b`` with images of class ``b mod label_size`` (the argmax of the label), drawing
+    images one at a time from the shuffled dataset until every block is full or one pass over
+    the dataset is done (so no image appears twice); cells left over stay black with zero
+    labels, as in the original.
 
     Returns:
-        ``(reals, labels, latents)``: uint8 NHWC reals and their float32 labels from the
-        shuffled dataset, and float32 ``N(0, 1)`` latents from ``RandomState(seed)``.
+        ``(reals, labels, latents)``: uint8 NHWC reals and their float32 labels, and float32
+        ``N(0, 1)`` latents from ``RandomState(seed)``.
     """
     gw, gh = grid_size
     n = gw * gh
-    dataset = training_set.as_dataset(n, lod=0, seed=seed)
-    reals, labels = next(iter(dataset))
     latents = np.random.RandomState(seed).randn(n, latent_size).astype(np.float32)
-    return reals.numpy(), labels.numpy(), latents
+    if layout == "random":
+        reals, labels = next(iter(training_set.as_dataset(n, lod=0, seed=seed)))
+        return reals.numpy(), labels.numpy(), latents
+    if layout not in CLASS_BLOCKS:
+        raise ValueError(f"unknown grid layout {layout!r}; expected 'random' or one of {sorted(CLASS_BLOCKS)}")
+    if training_set.label_size == 0:
+        raise ValueError(f"grid layout {layout!r} needs labels; the training set has none")
+    bw, bh = CLASS_BLOCKS[layout]
+    bw, bh = bw or gw, bh or gh
+    nw, nh = -(-gw // bw), -(-gh // bh)  # Blocks across and down (the last ones may be cut).
+    blocks = [[] for _ in range(nw * nh)]
+    limit = min(training_set.num_images, MAX_CLASS_DRAWS)
+    images = (
+        (real, label)
+        for batch_reals, batch_labels in training_set.as_dataset(min(256, limit), lod=0, seed=seed)
+        for real, label in zip(batch_reals.numpy(), batch_labels.numpy())
+    )
+    for _, (real, label) in zip(range(limit), images):
+        b = int(np.argmax(label))
+        while b < len(blocks) and len(blocks[b]) >= bw * bh:
+            b += training_set.label_size  # This class's next block.
+        if b < len(blocks):
+            blocks[b].append((real, label))
+            if all(len(block) >= bw * bh for block in blocks):
+                break
+    reals = np.zeros([n, *training_set.shape], np.uint8)  # [gw * gh, H, W, C]
+    labels = np.zeros([n, training_set.label_size], np.float32)
+    for b, block in enumerate(blocks):
+        for j, (real, label) in enumerate(block):
+            x = (b % nw) * bw + j % bw
+            y = (b // nw) * bh + j // bw
+            if x < gw and y < gh:
+                reals[x + y * gw], labels[x + y * gw] = real, label
+    return reals, labels, latents

@@ -442,7 +442,7 @@ class Trainer:
         cfg = self.cfg
         grid_size = parse_grid_size(cfg.grid_size, self.info.resolution)
         reals, labels, latents = grid.setup_snapshot_image_grid(
-            self.training_set, self.G.cfg.latent_size, grid_size, cfg.seed
+            self.training_set, self.G.cfg.latent_size, grid_size, cfg.seed, cfg.grid_layout
         )
         render = grid.FakesRenderer(self.Gs, latents, labels, cfg.seed, chunk=min(len(latents), 32))
         writer = tf.summary.create_file_writer(self.run_dir) if self.chief else tf.summary.create_noop_writer()
