@@ -239,8 +239,15 @@ class Trainer:
         # worker's data order restarts (its shard stays disjoint from the others').
         own = self.chief or os.path.basename(os.path.dirname(prefix)) == f"worker-{self.worker}"
         with_data = own and int(values.get("data_shards", 1)) == self.num_workers
+        mismatch = (
+            "the checkpoint does not fit this configuration "
+            "(leave out --config to use its run's own, or give that run's flags)"
+        )
         if with_data and values.get("data_level", -1) >= 0:  # Rebuild the saved pipeline, then restore its state.
-            self.feed.configure(int(values["data_minibatch"]), float(values["data_level"]))
+            try:
+                self.feed.configure(int(values["data_minibatch"]), float(values["data_level"]))
+            except ValueError as e:
+                raise ConfigError("resume", prefix, f"{mismatch}: {e}") from None
             self.data_state.iterator = self.feed.iterator
         elif not with_data:
             logging.warning(
@@ -259,11 +266,7 @@ class Trainer:
                 status.expect_partial()
             status.assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as e:
-            raise ConfigError(
-                "resume",
-                prefix,
-                f"the checkpoint does not fit this configuration (use the flags of the run that wrote it): {e}",
-            ) from None
+            raise ConfigError("resume", prefix, f"{mismatch}: {e}") from None
         self.data_shards.assign(self.num_workers)
         p = self.progress
         self.cur_nimg, self.cur_tick = int(p.cur_nimg.numpy()), int(p.cur_tick.numpy())
