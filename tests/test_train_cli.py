@@ -126,7 +126,10 @@ def test_resume_locations(tmp_path):
 
 def test_resuming_a_run_directory_takes_its_saved_configuration(capsys, tmp_path):
     """--resume=<run dir> without --config: the run's config.json, then the flags given now."""
-    code, saved, _ = _dry(capsys, f"--data_dir={RGB32}", "--config=ffhq", "--G_args=mapping_layers=4", "--mirror_augment=false")
+    code, saved, _ = _dry(
+        capsys, f"--data_dir={RGB32}", "--config=ffhq", "--G_args=mapping_layers=4", "--mirror_augment=false",
+        "--seed=7", "--strategy=one_device", f"--result_dir={tmp_path / 'runs'}",
+    )
     assert code == 0
     run = tmp_path / "00003-sgan-ffhq-1gpu"
     (run / "checkpoints").mkdir(parents=True)
@@ -138,9 +141,13 @@ def test_resuming_a_run_directory_takes_its_saved_configuration(capsys, tmp_path
         assert cfg["config"] == "ffhq" and cfg["data_dir"] == RGB32 and cfg["desc"] == "sgan-ffhq-1gpu"
         assert cfg["G_args"] == {"mapping_layers": 4} and cfg["mirror_augment"] is False
         assert cfg["total_kimg"] == 12 and cfg["resume"] == str(resume)
+        # Flags with defaults keep the run's values unless given.
+        assert (cfg["seed"], cfg["strategy"], cfg["result_dir"]) == (7, "one_device", str(tmp_path / "runs"))
         # The per-resolution tables keep integer resolutions (JSON writes their keys as strings).
         assert cfg["sched_args"]["minibatch_dict"] == saved["sched_args"]["minibatch_dict"]
         assert cfg["sched_args"]["lod_initial_resolution"] == 8
+    code, cfg, _ = _dry(capsys, f"--resume={run}", "--seed=9", "--strategy=default")
+    assert code == 0 and (cfg["seed"], cfg["strategy"]) == (9, "default")
     loaded = train_cli._resumed_run_config(str(run / "checkpoints" / "ckpt-7"))
     assert loaded.sched_args["minibatch_dict"][32] == 64 and loaded.config == "ffhq"
     # An explicit --config starts from that preset instead.

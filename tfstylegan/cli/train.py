@@ -258,6 +258,20 @@ def _resumed_run_config(resume: str | None):
     return None
 
 
+def _run_config():
+    """The resumed run's saved configuration when it is the base (``--resume`` into a run, no ``--config``)."""
+    return None if FLAGS["config"].present else _resumed_run_config(FLAGS.resume)
+
+
+def _strategy_args() -> tuple[str, str | None]:
+    """``(strategy, tpu)``: the flags, or the resumed run's where the flags are not given."""
+    run_config = _run_config()
+    if run_config is None:
+        return FLAGS.strategy, FLAGS.tpu
+    strategy = FLAGS.strategy if FLAGS["strategy"].present else run_config.strategy
+    return strategy, FLAGS.tpu if FLAGS["tpu"].present else run_config.tpu
+
+
 def resolve_config(replicas: int):
     """The :class:`TrainConfig` the flags describe.
 
@@ -273,7 +287,7 @@ def resolve_config(replicas: int):
         if value is not None:
             sched[name] = value
     num_gpus = FLAGS.num_gpus if FLAGS.num_gpus is not None else replicas
-    run_config = None if FLAGS["config"].present else _resumed_run_config(FLAGS.resume)
+    run_config = _run_config()
     if run_config is not None:
         # Resuming a run: its own configuration, then the flags given now.
         cfg = run_config.replace(resume=None, resume_kimg=0.0, resume_time=0.0)
@@ -285,7 +299,9 @@ def resolve_config(replicas: int):
         cfg.sched_args.update(recipe.pop("sched"))
         changes.update(recipe)
     for name in _PLAIN_FLAGS:
-        if FLAGS[name].value is not None:
+        # On a resumed run's configuration only the flags given count (seed, strategy and
+        # result_dir have defaults that must not replace the run's values).
+        if FLAGS[name].present if run_config is not None else FLAGS[name].value is not None:
             changes[name] = FLAGS[name].value
     # Dict flags extend the preset's (or recipe's) dicts; a different loss starts from its own defaults.
     for name in ("G_args", "D_args", "G_loss_args", "D_loss_args"):
@@ -337,7 +353,8 @@ def _main(argv: Sequence[str]) -> None:
     from tfstylegan.training.data import dataset_info
 
     try:
-        strategy = distribute.make_strategy(FLAGS.strategy, tpu=FLAGS.tpu)
+        strategy_name, tpu = _strategy_args()
+        strategy = distribute.make_strategy(strategy_name, tpu=tpu)
         replicas = distribute.num_replicas(strategy)
         cfg = resolve_config(replicas)
         info = dataset_info(cfg)
