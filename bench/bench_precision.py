@@ -24,7 +24,6 @@ import os
 import resource
 import subprocess
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -67,49 +66,16 @@ def _peak_memory_gib() -> tuple[str, float]:
 
 def run_one(config: str, resolution: int, minibatch: int, fmap_base: int) -> dict:
     """Times one configuration in this process; returns ms/step, images/s and peak memory."""
-    import numpy as np
-    import tensorflow as tf
+    from train_timing import time_train_step
 
-    from tfstylegan import losses
-    from tfstylegan.networks import DBasic, GStyle
-    from tfstylegan.training import distribute, precision, steps
+    from tfstylegan.training import distribute
 
     cfg = _parse(config)
     strategy = distribute.make_strategy(FLAGS.strategy)
-    dtype = precision.network_dtype(cfg["precision"], cfg["num_fp16_res"])
-    with strategy.scope():
-        G = GStyle(num_channels=3, resolution=resolution, fmap_base=fmap_base, dtype=dtype)
-        D = DBasic(num_channels=3, resolution=resolution, fmap_base=fmap_base, dtype=dtype)
-        if cfg["num_fp16_res"] is not None:
-            precision.set_top_resolutions(cfg["precision"], cfg["num_fp16_res"], G.synthesis, D)
-        Gs = GStyle.from_config({**G.get_config(), "name": "Gs", "dtype": "float32"})
-        G_opt = steps.make_optimizer("adam", 0.001, "TrainG")
-        D_opt = steps.make_optimizer("adam", 0.001, "TrainD")
-        G_opt.build(G.trainable_weights)
-        D_opt.build(D.trainable_weights)
-        rng = tf.random.Generator.from_seed(0)
-    train = steps.TrainSteps(
-        strategy, G, D, Gs, G_opt, D_opt, rng,
-        G_loss=losses.get_loss("G_logistic_nonsaturating"), G_loss_args={},
-        D_loss=losses.get_loss("D_logistic_simplegp"), D_loss_args=losses.resolve_loss_args("D_logistic_simplegp"),
-        random_labels=lambda n, rng: tf.zeros([n, 0]), mirror_augment=True,
-        precision=cfg["precision"], xla=cfg["xla"],
+    sec, train = time_train_step(
+        strategy, resolution, minibatch, fmap_base, FLAGS.warmup, FLAGS.steps,
+        precision=cfg["precision"], num_fp16_res=cfg["num_fp16_res"], xla=cfg["xla"],
     )
-    reals = tf.constant(np.random.RandomState(0).randint(0, 256, [minibatch, resolution, resolution, 3]), tf.uint8)
-    inputs = distribute.distribute_batch(strategy, reals, tf.zeros([minibatch, 0]))
-    batch = minibatch // distribute.num_replicas(strategy)
-
-    def step():
-        train.d_step(*inputs)
-        return train.g_step(batch, 0)["Loss/G"]
-
-    for _ in range(FLAGS.warmup):
-        float(step())
-    start = time.perf_counter()
-    for _ in range(FLAGS.steps):
-        loss = step()
-    float(loss)  # Wait for the last step.
-    sec = (time.perf_counter() - start) / FLAGS.steps
     kind, peak = _peak_memory_gib()
     skipped = int(train.skipped_D.numpy()) + int(train.skipped_G.numpy())
     return dict(ms=sec * 1000.0, img_s=minibatch / sec, mem_kind=kind, mem_gib=peak, skipped=skipped)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -34,44 +33,10 @@ ONE_GPU_TABLE = {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 
 
 
 def bench(resolution: int, minibatch: int, strategy) -> tuple[float, float]:
-    import numpy as np
-    import tensorflow as tf
+    """``(ms/step, images/s)`` of the default architecture in float32."""
+    from train_timing import time_train_step
 
-    from tfstylegan import losses
-    from tfstylegan.networks import DBasic, GStyle
-    from tfstylegan.training import distribute, steps
-
-    with strategy.scope():
-        G = GStyle(num_channels=3, resolution=resolution, fmap_base=FLAGS.fmap_base)
-        D = DBasic(num_channels=3, resolution=resolution, fmap_base=FLAGS.fmap_base)
-        Gs = GStyle.from_config({**G.get_config(), "name": "Gs"})
-        G_opt = steps.make_optimizer("adam", 0.001, "TrainG")
-        D_opt = steps.make_optimizer("adam", 0.001, "TrainD")
-        G_opt.build(G.trainable_weights)
-        D_opt.build(D.trainable_weights)
-        rng = tf.random.Generator.from_seed(0)
-    train = steps.TrainSteps(
-        strategy, G, D, Gs, G_opt, D_opt, rng,
-        G_loss=losses.get_loss("G_logistic_nonsaturating"), G_loss_args={},
-        D_loss=losses.get_loss("D_logistic_simplegp"), D_loss_args=losses.resolve_loss_args("D_logistic_simplegp"),
-        random_labels=lambda n, rng: tf.zeros([n, 0]), mirror_augment=True,
-    )
-    reals = tf.constant(np.random.RandomState(0).randint(0, 256, [minibatch, resolution, resolution, 3]), tf.uint8)
-    labels = tf.zeros([minibatch, 0])
-    inputs = distribute.distribute_batch(strategy, reals, labels)
-    batch = minibatch // distribute.num_replicas(strategy)
-
-    def step():
-        train.d_step(*inputs)
-        return train.g_step(batch, 0)["Loss/G"]
-
-    for _ in range(FLAGS.warmup):
-        float(step())
-    start = time.perf_counter()
-    for _ in range(FLAGS.steps):
-        loss = step()
-    float(loss)  # Wait for the last step.
-    sec = (time.perf_counter() - start) / FLAGS.steps
+    sec, _ = time_train_step(strategy, resolution, minibatch, FLAGS.fmap_base, FLAGS.warmup, FLAGS.steps)
     return sec * 1000.0, minibatch / sec
 
 
