@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from tfstylegan.networks import DBasic, GStyle
 from tfstylegan.ops import convert_images_to_uint8
+from tfstylegan.resolution import resolution_log2
 
 # Layer ranges by name (the paper's section 3.1): coarse = 4x4-8x8, middle = 16x16-32x32,
 # fine = 64x64 and up. Ends are clipped to the network's number of layers.
@@ -324,7 +325,7 @@ def uncurated_figure(
         batch_size: Images per network call.
     """
     res = Gs.cfg.resolution
-    max_lod = int(np.log2(res)) - 2
+    max_lod = resolution_log2(res) - 2
     if lods is None:
         lods = [lod for lod in UNCURATED_LODS if lod <= max_lod]
     lods = list(lods)

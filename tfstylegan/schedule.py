@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from tfstylegan.resolution import resolution_log2
+
 DEFAULT_TICK_KIMG_DICT = {4: 160, 8: 140, 16: 120, 32: 100, 64: 80, 128: 60, 256: 40, 512: 30, 1024: 20}
 
 # The keyword arguments of training_schedule (beyond cur_nimg, resolution, num_gpus), with defaults.
@@ -62,11 +64,7 @@ def _resolution_log2(resolution) -> int:
     log2 = getattr(resolution, "resolution_log2", None)
     if log2 is not None:
         return int(log2)
-    resolution = int(resolution)
-    log2 = int(np.log2(resolution)) if resolution > 0 else 0
-    if resolution < 4 or 2**log2 != resolution:
-        raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
-    return log2
+    return resolution_log2(int(resolution))
 
 
 def training_schedule(

@@ -31,6 +31,7 @@ import tensorflow as tf  # noqa: E402
 
 from tfstylegan.data import archives, image_folder, synthetic  # noqa: E402
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset, TFRecordExporter  # noqa: E402
+from tfstylegan.resolution import resolution_log2  # noqa: E402
 
 DEFAULT_PROG = "tfstylegan-dataset-tool"
 
@@ -292,8 +293,10 @@ def create_lsun_wide(
     progress_interval=None,
 ) -> None:
     """LSUN with a non-square aspect: ``width x height`` centred on a black ``width x width`` canvas."""
-    if width != 2 ** int(np.round(np.log2(width))):
-        raise DatasetError(f"--width must be a power of two, got {width}")
+    try:
+        resolution_log2(width, "--width", minimum=1)
+    except ValueError as e:
+        raise DatasetError(str(e)) from None
     if height > width:
         raise DatasetError(f"--height ({height}) must not exceed --width ({width})")
 

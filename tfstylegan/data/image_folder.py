@@ -27,14 +27,11 @@ import PIL.Image
 import tensorflow as tf
 
 from tfstylegan.data.tfrecords import DatasetError
+from tfstylegan.resolution import resolution_log2
 
 RESIZE_MODES = ("center_crop", "pad")
 _MODES_FOR_CHANNELS = {1: "L", 3: "RGB"}
 _UNSUPPORTED_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")  # More than 8 bits per sample.
-
-
-def _is_power_of_two(n: int) -> bool:
-    return n >= 1 and not n & (n - 1)
 
 
 def list_images(image_dir: str) -> list[str]:
@@ -99,8 +96,11 @@ class ImageLoader:
     ):
         if channels not in (None, 1, 3):
             raise DatasetError(f"--channels must be 1 or 3, got {channels}")
-        if resize is not None and (resize < 4 or not _is_power_of_two(resize)):
-            raise DatasetError(f"--resize must be a power of two >= 4, got {resize}")
+        if resize is not None:
+            try:
+                resolution_log2(resize, "--resize")
+            except ValueError as e:
+                raise DatasetError(str(e)) from None
         if resize_mode not in RESIZE_MODES:
             raise DatasetError(f"--resize_mode must be one of {', '.join(RESIZE_MODES)}, got {resize_mode!r}")
         self.channels = channels
@@ -131,10 +131,12 @@ class ImageLoader:
                 raise DatasetError(
                     f"{path} is {w}x{h}, not square; pass --resize RES with --resize_mode center_crop or pad"
                 )
-            if w < 4 or not _is_power_of_two(w):
+            try:
+                resolution_log2(w)
+            except ValueError:
                 raise DatasetError(
                     f"{path} is {w}x{h}; the size must be a power of two >= 4, or pass --resize RES"
-                )
+                ) from None
             if (w, h) != first_size:
                 raise DatasetError(
                     f"{path} is {w}x{h} but {first_path} is {first_size[0]}x{first_size[1]}; "

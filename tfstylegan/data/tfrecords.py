@@ -35,6 +35,8 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow as tf
 
+from tfstylegan.resolution import resolution_log2
+
 LABELS_SUFFIX = "-rxx.labels"
 TFRECORDS_EXT = ".tfrecords"
 _TMP_EXT = ".tmp"  # Suffix of files being written; renamed away once the dataset is complete.
@@ -241,10 +243,14 @@ class TFRecordExporter:
             h, w, c = img.shape if img.ndim == 3 else (None, None, None)
             if img.ndim != 3 or c not in (1, 3):
                 raise DatasetError(f"images must be [H, W, C] with 1 or 3 channels, got shape {img.shape}")
-            if h != w or h < 4 or h & (h - 1):
-                raise DatasetError(f"images must be square with a power-of-two size >= 4, got {w}x{h}")
+            not_square = f"images must be square with a power-of-two size >= 4, got {w}x{h}"
+            if h != w:
+                raise DatasetError(not_square)
+            try:
+                self.resolution_log2 = resolution_log2(h)
+            except ValueError:
+                raise DatasetError(not_square) from None
             self.shape = img.shape
-            self.resolution_log2 = int(np.log2(h))
             for log2 in range(self.resolution_log2, 1, -1):
                 path = self._open(f"{self.tfr_prefix}-r{log2:02d}{TFRECORDS_EXT}")
                 self._writers.append(tf.io.TFRecordWriter(path))
@@ -366,6 +372,18 @@ def _inspect_tfrecord_file(path: str) -> tuple[tuple[int, int, int], int]:
     return shape, size // record_bytes
 
 
+def _level_log2(path: str, shape: tuple[int, int, int], channels: int) -> int:
+    """log2 of the side of a level file's images, which must be square powers of two with ``channels``."""
+    c, h, w = shape
+    if c == channels and h == w:
+        with contextlib.suppress(ValueError):
+            return resolution_log2(h, minimum=1)
+    raise DatasetError(
+        f"{path} holds images of shape [C, H, W] = {list(shape)}; expected square power-of-two "
+        f"images with {channels} channels like the other levels"
+    )
+
+
 def _parse_batch(serialized: tf.Tensor, shape_chw: tuple[int, int, int]) -> tf.Tensor:
     """Parses a batch of serialised records into uint8 images ``[B, H, W, C]``."""
     features = tf.io.parse_example(
@@ -453,22 +471,18 @@ class TFRecordDataset:
         max_shape = max(shapes, key=np.prod)
         channels = max_shape[0]
         self.resolution = int(resolution if resolution is not None else max_shape[1])
-        self.resolution_log2 = int(np.log2(self.resolution))
-        if self.resolution < 4 or 2**self.resolution_log2 != self.resolution:
-            raise DatasetError(f"{tfrecord_dir}: resolution {self.resolution} is not a power of two >= 4")
+        try:
+            self.resolution_log2 = resolution_log2(self.resolution)
+        except ValueError as e:
+            raise DatasetError(f"{tfrecord_dir}: {e}") from None
         self.num_channels = int(channels)
         self.shape = [self.resolution, self.resolution, self.num_channels]
         self.tfr_files: dict[int, str] = {}
         self._tfr_shapes: dict[int, tuple[int, int, int]] = {}
         counts: dict[str, int] = {}
         for path, (shape, count) in inspected.items():
-            c, h, w = shape
-            if c != channels or h != w or h < 1 or h & (h - 1):
-                raise DatasetError(
-                    f"{path} holds images of shape [C, H, W] = {list(shape)}; expected square power-of-two "
-                    f"images with {channels} channels like the other levels"
-                )
-            lod = self.resolution_log2 - int(np.log2(h))
+            h = shape[1]
+            lod = self.resolution_log2 - _level_log2(path, shape, channels)
             if lod < 0:
                 continue  # Above the requested resolution.
             if lod in self.tfr_files:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import types
 
 import keras
-import numpy as np
 import tensorflow as tf
+
+from tfstylegan.resolution import resolution_log2
 
 _KERAS_KWARGS = ("trainable", "dtype")
 
@@ -14,14 +15,6 @@ _KERAS_KWARGS = ("trainable", "dtype")
 def nf_fn(fmap_base: int, fmap_decay: float, fmap_max: int):
     """The original's feature-map count per stage: ``min(int(base / 2**(stage*decay)), max)``."""
     return lambda stage: min(int(fmap_base / (2.0 ** (stage * fmap_decay))), fmap_max)
-
-
-def resolution_log2(resolution: int) -> int:
-    """log2 of a power-of-two resolution >= 4, with a clear error otherwise."""
-    log2 = int(np.log2(resolution)) if resolution > 0 else 0
-    if resolution < 4 or 2**log2 != resolution:
-        raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
-    return log2
 
 
 def check_structure(structure: str) -> str:

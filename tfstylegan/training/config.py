@@ -8,6 +8,7 @@ import math
 import os
 from collections.abc import Mapping
 
+from tfstylegan.resolution import resolution_log2
 from tfstylegan.schedule import SCHEDULE_ARGS, int_keys, training_schedule
 
 # Network arguments that come from the dataset, not from the configuration.
@@ -154,7 +155,11 @@ class DatasetInfo:
 
 
 def _power_of_two(value) -> bool:
-    return isinstance(value, int) and value >= 4 and value & (value - 1) == 0
+    try:
+        resolution_log2(value)
+    except ValueError:
+        return False
+    return True
 
 
 def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:

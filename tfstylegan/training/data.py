@@ -7,6 +7,7 @@ import os
 import tensorflow as tf
 
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset
+from tfstylegan.resolution import resolution_log2
 from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig
 
 SYNTHETIC_RESOLUTION = 32
@@ -42,8 +43,10 @@ def _open(cfg: TrainConfig, path: str) -> TFRecordDataset:
         full = TFRecordDataset(path, max_label_size=_max_label_size(cfg))
         full_resolution = full.resolution
         if cfg.resolution is not None:
-            if not (isinstance(cfg.resolution, int) and cfg.resolution >= 4 and cfg.resolution & (cfg.resolution - 1) == 0):
-                raise ConfigError("resolution", cfg.resolution, "expected a power of two >= 4")
+            try:
+                resolution_log2(cfg.resolution)
+            except ValueError:
+                raise ConfigError("resolution", cfg.resolution, "expected a power of two >= 4") from None
             if cfg.resolution > full.resolution:
                 raise ConfigError(
                     "resolution",
