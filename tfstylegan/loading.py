@@ -28,6 +28,7 @@ import tensorflow as tf
 from tfstylegan.export import NetworkBundle
 from tfstylegan.legacy.network_pkl import load_network_pkl
 from tfstylegan.networks import DBasic, GStyle
+from tfstylegan.paths import join as _join
 
 FINAL_PKL = "network-final.pkl"
 _SNAPSHOT_RE = re.compile(r"network-snapshot-(\d+)\.pkl")
@@ -43,10 +44,6 @@ class Networks(NamedTuple):
     G: GStyle | None
     D: DBasic | None
     Gs: GStyle
-
-
-def _join(directory: str, name: str) -> str:
-    return posixpath.join(directory, name) if "://" in directory else os.path.join(directory, name)
 
 
 def locate_network_file(source: str | os.PathLike) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import posixpath
 import re
 import struct
 import time
@@ -35,6 +34,8 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow as tf
 
+from tfstylegan.paths import basename as _basename
+from tfstylegan.paths import join as _join
 from tfstylegan.resolution import resolution_log2
 
 LABELS_SUFFIX = "-rxx.labels"
@@ -50,15 +51,6 @@ class DatasetError(ValueError):
     The message names the offending path and says what was expected; command-line tools
     print it without a traceback.
     """
-
-
-def _join(directory: str, name: str) -> str:
-    """Joins path parts with '/' (what tf.io.gfile expects for local and cloud paths)."""
-    return posixpath.join(directory.rstrip("/") or "/", name) if directory else name
-
-
-def _basename(path: str) -> str:
-    return posixpath.basename(path.rstrip("/"))
 
 
 # ----------------------------------------------------------------------------
