@@ -1,15 +1,10 @@
 """Datasets: the original multi-resolution TFRecord format, the tf.data pipeline, process_reals,
 and a built-in synthetic dataset."""
 
+from tfstylegan.data.errors import DatasetError
 from tfstylegan.data.pipeline import adjust_dynamic_range, process_reals
 from tfstylegan.data.synthetic import SHAPES, create_synthetic_dataset, generate_shapes
-from tfstylegan.data.tfrecords import (
-    DatasetError,
-    TFRecordDataset,
-    TFRecordExporter,
-    load_dataset,
-    shuffled_order,
-)
+from tfstylegan.data.tfrecords import TFRecordDataset, TFRecordExporter, load_dataset, shuffled_order
 
 __all__ = [
     "SHAPES",

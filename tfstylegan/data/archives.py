@@ -16,7 +16,7 @@ import posixpath
 import numpy as np
 import tensorflow as tf
 
-from tfstylegan.data.tfrecords import DatasetError
+from tfstylegan.data.errors import DatasetError
 
 try:  # numpy >= 2
     from numpy._core import multiarray as _multiarray

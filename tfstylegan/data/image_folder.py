@@ -12,7 +12,7 @@ policies, each chosen by the user:
   (``pad``), then resampling with Lanczos. Images already at that size are not resampled.
 - a labels file, JSON or CSV, see :func:`read_labels_file`.
 
-Every problem raises :class:`~tfstylegan.data.tfrecords.DatasetError` naming the file.
+Every problem raises :class:`~tfstylegan.data.errors.DatasetError` naming the file.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 import PIL.Image
 import tensorflow as tf
 
-from tfstylegan.data.tfrecords import DatasetError
+from tfstylegan.data.errors import DatasetError
 from tfstylegan.resolution import resolution_log2
 
 RESIZE_MODES = ("center_crop", "pad")
