@@ -172,6 +172,67 @@ def _is_int_text(text: str) -> bool:
     return text.strip().lstrip("+-").isdigit()
 
 
+def _json_entries(path: str, text: str) -> dict[str, int | list[float]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DatasetError(f"{path}: invalid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path}: expected a JSON object mapping file names to labels")
+    entries: dict[str, int | list[float]] = {}
+    for name, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, (int, list)):
+            raise DatasetError(
+                f"{path}: the label of {name!r} is {value!r}; expected a class index (int) or a list of numbers"
+            )
+        if isinstance(value, list):
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                raise DatasetError(f"{path}: the label of {name!r} is {value!r}; expected a list of numbers")
+            value = [float(v) for v in value]
+        entries[name] = value
+    return entries
+
+
+def _csv_entries(path: str, text: str) -> dict[str, int | list[float]]:
+    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+    rows = [r for r in rows if not r[0].lstrip().startswith("#")]
+    if rows and len(rows[0]) > 1:
+        try:
+            float(rows[0][1])
+        except ValueError:
+            rows = rows[1:]  # Header.
+    entries: dict[str, int | list[float]] = {}
+    for line, row in enumerate(rows, start=1):
+        name, values = row[0].strip(), [c.strip() for c in row[1:]]
+        if not values:
+            raise DatasetError(f"{path}: row {line} ({name!r}) has no label")
+        if len(values) == 1 and _is_int_text(values[0]):
+            entries[name] = int(values[0])
+        else:
+            entries[name] = [_number(v, f"{path}: row {line}") for v in values]
+    return entries
+
+
+def _label_array(path: str, values: list[int | list[float]]) -> np.ndarray:
+    """Class indices as one-hot ``[N, max + 1]``, or label vectors of one length, as float32."""
+    if all(isinstance(v, int) for v in values):
+        classes = np.asarray(values, dtype=np.int64)
+        if classes.min() < 0:
+            raise DatasetError(f"{path}: class indices must be >= 0, got {int(classes.min())}")
+        onehot = np.zeros([len(values), int(classes.max()) + 1], np.float32)
+        onehot[np.arange(len(values)), classes] = 1.0
+        return onehot
+    if any(isinstance(v, int) for v in values):
+        raise DatasetError(f"{path} mixes class indices and label vectors; use one kind for every image")
+    sizes = {len(v) for v in values}
+    if len(sizes) != 1:
+        raise DatasetError(f"{path}: label vectors have different lengths {sorted(sizes)}")
+    return np.asarray(values, dtype=np.float32)
+
+
+_LABEL_FORMATS = {".json": _json_entries, ".csv": _csv_entries}
+
+
 def read_labels_file(path: str, image_names: list[str]) -> np.ndarray:
     """Reads per-image labels and returns them in the order of ``image_names``.
 
@@ -199,60 +260,11 @@ def read_labels_file(path: str, image_names: list[str]) -> np.ndarray:
     ext = posixpath.splitext(path)[1].lower()
     with tf.io.gfile.GFile(path, "r") as f:
         text = f.read()
-    entries: dict[str, int | list[float]] = {}
-    if ext == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise DatasetError(f"{path}: invalid JSON ({e})") from None
-        if not isinstance(data, dict):
-            raise DatasetError(f"{path}: expected a JSON object mapping file names to labels")
-        for name, value in data.items():
-            if isinstance(value, bool) or not isinstance(value, (int, list)):
-                raise DatasetError(
-                    f"{path}: the label of {name!r} is {value!r}; expected a class index (int) or a list of numbers"
-                )
-            if isinstance(value, list):
-                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-                    raise DatasetError(
-                        f"{path}: the label of {name!r} is {value!r}; expected a list of numbers"
-                    )
-                value = [float(v) for v in value]
-            entries[name] = value
-    elif ext == ".csv":
-        rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
-        rows = [r for r in rows if not r[0].lstrip().startswith("#")]
-        if rows and len(rows[0]) > 1:
-            try:
-                float(rows[0][1])
-            except ValueError:
-                rows = rows[1:]  # Header.
-        for line, row in enumerate(rows, start=1):
-            name, values = row[0].strip(), [c.strip() for c in row[1:]]
-            if not values:
-                raise DatasetError(f"{path}: row {line} ({name!r}) has no label")
-            if len(values) == 1 and _is_int_text(values[0]):
-                entries[name] = int(values[0])
-            else:
-                entries[name] = [_number(v, f"{path}: row {line}") for v in values]
-    else:
+    if ext not in _LABEL_FORMATS:
         raise DatasetError(f"labels file {path}: unknown format {ext!r}; expected .json or .csv")
-
+    entries = _LABEL_FORMATS[ext](path, text)
     missing = [n for n in image_names if n not in entries]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise DatasetError(f"{path} has no label for {len(missing)} image(s): {shown}")
-    values = [entries[n] for n in image_names]
-    if all(isinstance(v, int) for v in values):
-        classes = np.asarray(values, dtype=np.int64)
-        if classes.min() < 0:
-            raise DatasetError(f"{path}: class indices must be >= 0, got {int(classes.min())}")
-        onehot = np.zeros([len(values), int(classes.max()) + 1], np.float32)
-        onehot[np.arange(len(values)), classes] = 1.0
-        return onehot
-    if any(isinstance(v, int) for v in values):
-        raise DatasetError(f"{path} mixes class indices and label vectors; use one kind for every image")
-    sizes = {len(v) for v in values}
-    if len(sizes) != 1:
-        raise DatasetError(f"{path}: label vectors have different lengths {sorted(sizes)}")
-    return np.asarray(values, dtype=np.float32)
+    return _label_array(path, [entries[n] for n in image_names])
