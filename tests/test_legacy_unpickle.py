@@ -30,12 +30,16 @@ from tfstylegan.legacy import (
     NetworkState,
     NetworkStub,
     UnsafePickleError,
+    guarded,
     load_pickle_states,
+    reader,
     save_pickle_states,
+    writer,
 )
-from tfstylegan.legacy import unpickle as unpickle_module
 
 FIXTURES = ("small", "cond")
+# The modules behind tfstylegan.legacy (the package imports no others).
+LEGACY_NO_TF = ("__init__.py", "guarded.py", "network_state.py", "stub.py", "reader.py", "writer.py")
 NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 # The globals an original file names, in order of first use.
 ORIGINAL_GLOBALS = [
@@ -427,10 +431,10 @@ class _Reduce:
 @pytest.mark.parametrize(
     ("func", "args", "message"),
     [
-        (unpickle_module._multiarray._reconstruct, (np.ndarray, (10**12,), b"b"), "_reconstruct"),
+        (guarded.multiarray._reconstruct, (np.ndarray, (10**12,), b"b"), "_reconstruct"),
         (np.dtype, ("O8", False, True), "unsupported numpy dtype 'O8'"),
         (np.dtype, ("U4", False, True), "unsupported numpy dtype 'U4'"),
-        (unpickle_module._multiarray.scalar, (np.dtype("f4"), b"12345"), "bad data"),
+        (guarded.multiarray.scalar, (np.dtype("f4"), b"12345"), "bad data"),
         (np.ndarray, ((1000,),), "numpy.ndarray cannot be called here"),
     ],
 )
@@ -461,7 +465,7 @@ def test_allowed_globals_cannot_be_modified(module, name, message):
     )
     with pytest.raises(LegacyPickleError, match=re.escape(message)):
         load_pickle_states(io.BytesIO(data))
-    assert not any(hasattr(obj, "x") for obj in unpickle_module._READ_GLOBALS.values())
+    assert not any(hasattr(obj, "x") for obj in reader._READ_GLOBALS.values())
 
 
 def test_build_module_src_is_never_run(tmp_path):
@@ -670,7 +674,7 @@ def test_written_file_replaces_atomically(tmp_path, small_bytes, monkeypatch):
         raise RuntimeError("disk full")
 
     out.write_bytes(b"old")
-    monkeypatch.setattr(unpickle_module._OriginalNamesPickler, "dump", fail)
+    monkeypatch.setattr(writer._OriginalNamesPickler, "dump", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         save_pickle_states(out, states)
     assert out.read_bytes() == b"old"
@@ -747,24 +751,27 @@ def test_save_rejects_bad_arguments(tmp_path):
 
 
 def test_reading_and_writing_need_no_tensorflow(tmp_path):
-    """unpickle.py on its own (outside the package, whose __init__ may import TF) does the job."""
+    """tfstylegan.legacy reads and writes with numpy alone: it imports nothing else of tfstylegan."""
     code = f"""
-import importlib.util, io, sys
-spec = importlib.util.spec_from_file_location("standalone_unpickle", {unpickle_module.__file__!r})
-module = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = module
-spec.loader.exec_module(module)
-states = module.load_pickle_states({str(Path(__file__).parent / "data" / "cond" / "network.pkl")!r})
+import io, sys
+from tfstylegan.legacy import load_pickle_states, save_pickle_states
+states = load_pickle_states({str(Path(__file__).parent / "data" / "cond" / "network.pkl")!r})
 buffer = io.BytesIO()
-module.save_pickle_states(buffer, states)
-again = module.load_pickle_states(io.BytesIO(buffer.getvalue()))
-print(len(again[2].full_variables()), sorted(m for m in ("tensorflow", "keras", "dnnlib", "tfstylegan") if m in sys.modules))
+save_pickle_states(buffer, states)
+again = load_pickle_states(io.BytesIO(buffer.getvalue()))
+print(len(again[2].full_variables()), sorted(m for m in ("tensorflow", "keras", "dnnlib") if m in sys.modules))
+print(sorted(m for m in sys.modules if m.split(".")[0] == "tfstylegan"))
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     expected = len(
         load_pickle_states(Path(__file__).parent / "data" / "cond" / "network.pkl")[2].full_variables()
     )
-    assert result.stdout.split(" ", 1) == [str(expected), "[]\n"]
+    count_line, modules_line = result.stdout.splitlines()
+    assert count_line.split(" ", 1) == [str(expected), "[]"]
+    modules = set(ast.literal_eval(modules_line)) - {"tfstylegan.resolution"}  # TF-free, see test_resolution.
+    assert sorted(modules) == ["tfstylegan", "tfstylegan._lazy"] + [
+        f"tfstylegan.legacy{m}" for m in ("", ".guarded", ".network_state", ".reader", ".stub", ".writer")
+    ]
 
 
 def _imports(path: Path):
@@ -775,12 +782,11 @@ def _imports(path: Path):
 
 def test_import_directions():
     """dnnlib uses only the stub module; nothing in tfstylegan imports dnnlib."""
-    root = Path(unpickle_module.__file__).parents[2]
+    root = Path(reader.__file__).parents[2]
     dnnlib_imports = {m for p in (root / "dnnlib").rglob("*.py") for m in _imports(p)}
-    assert dnnlib_imports == {"dnnlib.tflib.network", "tfstylegan.legacy.unpickle"}
-    own = set(_imports(Path(unpickle_module.__file__))) | set(
-        _imports(root / "tfstylegan" / "legacy" / "__init__.py")
-    )
+    assert dnnlib_imports == {"dnnlib.tflib.network", "tfstylegan.legacy.stub"}
+    legacy = root / "tfstylegan" / "legacy"
+    own = {m for name in LEGACY_NO_TF for m in _imports(legacy / name)}
     assert not {m for m in own if m.split(".")[0] in ("tensorflow", "keras", "dnnlib")}
     importers = [
         p.name

@@ -1,6 +1,6 @@
 """Alias for ``dnnlib.tflib.network``: a data-only ``Network`` stand-in."""
 
-from tfstylegan.legacy.unpickle import NetworkStub
+from tfstylegan.legacy.stub import NetworkStub
 
 
 class Network(NetworkStub):

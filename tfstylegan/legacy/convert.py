@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfstylegan.legacy.unpickle import NetworkState
+from tfstylegan.legacy.network_state import NetworkState
 from tfstylegan.networks import STYLE_KWARGS, DBasic, GMapping, GStyle, GSynthesis
 
 STATE_VERSION = 3

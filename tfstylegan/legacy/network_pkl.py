@@ -7,8 +7,8 @@ import os
 
 import tensorflow as tf
 
+from tfstylegan.legacy import LegacyPickleError, load_pickle_states, save_pickle_states
 from tfstylegan.legacy.convert import ConversionError, network_from_state, state_from_network
-from tfstylegan.legacy.unpickle import LegacyPickleError, load_pickle_states, save_pickle_states
 
 
 def _read_bytes(path: str | os.PathLike) -> io.BytesIO:
