@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from tfstylegan.cli import dataset_tool
-from tfstylegan.data.tfrecords import TFRecordDataset, shuffled_order
+from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset, shuffled_order
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -450,15 +450,32 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_restricted_unpickler_allowlist_cannot_be_modified():
-    """BUILD on an allowed global (all C functions or immutable types) fails instead of patching it."""
-    from tfstylegan.data import archives
+# A Python 2 (cPickle, protocol 2) pickle of {"data": uint8 array [0, 1, 255], "labels": [1, 2]}:
+# its strings, the array bytes included, are py2 str, which Python 3 reads as latin-1 text.
+_PY2_PICKLE = (
+    b"\x80\x02}q\x00(U\x04dataq\x01cnumpy.core.multiarray\n_reconstruct\nq\x02cnumpy\nndarray\nq\x03"
+    b"K\x00\x85U\x01b\x87Rq\x04(K\x01K\x03\x85cnumpy\ndtype\nq\x05U\x02u1K\x00K\x01\x87Rq\x06(K\x03"
+    b"U\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbK\x00U\x03\x00\x01\xfftbU\x06labelsq\x07]q\x08"
+    b"(K\x01K\x02eu."
+)
 
-    for module, name in archives._ALLOWED_GLOBALS:
-        data = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b"N}X\x01\x00\x00\x00xK\x01s\x86b."
-        with pytest.raises((AttributeError, TypeError)):
-            archives.RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
-    ok = pickle.dumps({"data": np.arange(3, dtype=np.uint8), "labels": [1, 2]}, protocol=2)
-    loaded = archives.RestrictedUnpickler(io.BytesIO(ok), encoding="latin1").load()
+
+def test_archive_pickles_go_through_the_guarded_unpickler(tmp_path):
+    """BUILD on an allowed global is refused instead of patching it; Python 2 and 3 array pickles load."""
+    from tfstylegan.data import archives
+    from tfstylegan.legacy.guarded import GuardedUnpickler
+
+    path = tmp_path / "batch"
+    for module, name in GuardedUnpickler.allowed:
+        path.write_bytes(b"\x80\x02c" + f"{module}\n{name}\n".encode() + b"N}X\x01\x00\x00\x00xK\x01s\x86b.")
+        with pytest.raises(DatasetError, match=r"batch: cannot load the pickle \(the pickle tries to modify "):
+            archives.load_pickle(str(path))
+    assert not any(hasattr(obj, "x") for obj in GuardedUnpickler.allowed.values())
+    path.write_bytes(pickle.dumps({"data": np.arange(3, dtype=np.uint8), "labels": [1, 2]}, protocol=2))
+    loaded = archives.load_pickle(str(path))
     np.testing.assert_array_equal(loaded["data"], [0, 1, 2])
+    assert loaded["labels"] == [1, 2]
+    path.write_bytes(_PY2_PICKLE)
+    loaded = archives.load_pickle(str(path))
+    assert loaded["data"].dtype == np.uint8 and loaded["data"].tolist() == [0, 1, 255]
     assert loaded["labels"] == [1, 2]

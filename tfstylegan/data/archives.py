@@ -1,52 +1,26 @@
 """Readers of the public archives the original dataset tool converts (MNIST, CIFAR, SVHN).
 
-CIFAR and SVHN come as Python pickles. They are read with :class:`RestrictedUnpickler`,
-which resolves only the few globals that numpy arrays need, so a crafted file cannot run
-code. Images are returned NHWC uint8, labels as int64 class indices.
+CIFAR and SVHN come as Python pickles. They are read with the guarded unpickler of
+:mod:`tfstylegan.legacy.guarded`, which resolves only the few globals that numpy arrays
+need, each accepting only what numpy writes, so a crafted file cannot run code. Images
+are returned NHWC uint8, labels as int64 class indices.
 """
 
 from __future__ import annotations
 
-import codecs
 import gzip
 import io
-import pickle
 import posixpath
 
 import numpy as np
 import tensorflow as tf
 
 from tfstylegan.data.errors import DatasetError
-
-try:  # numpy >= 2
-    from numpy._core import multiarray as _multiarray
-except ImportError:  # numpy 1.x
-    from numpy.core import multiarray as _multiarray
-
-# The globals a pickled numpy array (Python 2 or 3, numpy 1 or 2) refers to.
-_ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): _multiarray._reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _multiarray._reconstruct,
-    ("numpy.core.multiarray", "scalar"): _multiarray.scalar,
-    ("numpy._core.multiarray", "scalar"): _multiarray.scalar,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    ("_codecs", "encode"): codecs.encode,  # Python 3 pickles bytes this way in protocol 2.
-}
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickles dicts, lists, tuples, strings, numbers and numpy arrays; refuses every other global."""
-
-    def find_class(self, module: str, name: str):
-        try:
-            return _ALLOWED_GLOBALS[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"refusing to load global {module}.{name}") from None
+from tfstylegan.legacy.guarded import GuardedUnpickler
 
 
 def load_pickle(path: str):
-    """Loads a (Python 2 or 3) data pickle with :class:`RestrictedUnpickler`.
+    """Loads a (Python 2 or 3) data pickle of arrays and plain data through :class:`GuardedUnpickler`.
 
     Raises:
         DatasetError: the file is missing, not a pickle, or refers to a forbidden global.
@@ -56,7 +30,7 @@ def load_pickle(path: str):
     with tf.io.gfile.GFile(path, "rb") as f:
         data = f.read()
     try:
-        return RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
+        return GuardedUnpickler(io.BytesIO(data), encoding="latin1").load()
     except Exception as e:  # noqa: BLE001
         raise DatasetError(f"{path}: cannot load the pickle ({e})") from None
 
