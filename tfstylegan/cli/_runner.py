@@ -26,7 +26,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that describe a problem with the user's inputs, not a bug."""
     from tfstylegan.data.tfrecords import DatasetError
     from tfstylegan.legacy import LegacyPickleError
-    from tfstylegan.legacy.convert import ConversionError
+    from tfstylegan.legacy.state import ConversionError
     from tfstylegan.loading import NetworkSourceError
     from tfstylegan.metrics.fid import InceptionWeightsError
     from tfstylegan.training.guard import TrainingDiverged
@@ -88,7 +88,7 @@ def usage_error(flag: str, message: str) -> app.UsageError:
 def load_networks_from_flag(source: str, flag: str = "network"):
     """:func:`tfstylegan.loading.load_networks`, reporting a bad source as a usage error of ``flag``."""
     from tfstylegan.legacy import LegacyPickleError
-    from tfstylegan.legacy.convert import ConversionError
+    from tfstylegan.legacy.state import ConversionError
     from tfstylegan.loading import NetworkSourceError, load_networks
 
     try:

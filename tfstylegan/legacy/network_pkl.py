@@ -8,7 +8,7 @@ import os
 import tensorflow as tf
 
 from tfstylegan.legacy import LegacyPickleError, load_pickle_states, save_pickle_states
-from tfstylegan.legacy.convert import ConversionError, network_from_state, state_from_network
+from tfstylegan.legacy.state import ConversionError, network_from_state, state_from_network
 
 
 def _read_bytes(path: str | os.PathLike) -> io.BytesIO:

@@ -7,7 +7,7 @@ import pytest
 
 import tfstylegan
 from tfstylegan.legacy import load_pickle_states, save_pickle_states
-from tfstylegan.legacy.convert import ConversionError
+from tfstylegan.legacy.state import ConversionError
 
 
 def _edit(states, net_index, component=None, **changes):
