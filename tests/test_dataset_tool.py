@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tfstylegan.cli import dataset_tool
+from tfstylegan.data import inspection
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset, shuffled_order
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -55,6 +56,32 @@ def rand_images(n, shape, seed=0):
 
 def files_of(folder):
     return sorted(p.name for p in pathlib.Path(folder).iterdir())
+
+
+# The original tool's commands, then the two added ones.
+ORIGINAL_COMMANDS = [
+    "display",
+    "extract",
+    "compare",
+    "create_mnist",
+    "create_mnistrgb",
+    "create_cifar10",
+    "create_cifar100",
+    "create_svhn",
+    "create_lsun",
+    "create_lsun_wide",
+    "create_celeba",
+    "create_from_images",
+    "create_from_hdf5",
+]
+
+
+def test_every_command_runs_the_function_of_its_name():
+    assert sorted(dataset_tool.COMMANDS) == sorted(ORIGINAL_COMMANDS + ["info", "create_synthetic"])
+    for name, command in dataset_tool.COMMANDS.items():
+        assert command.run.__name__ == name
+        module = "tfstylegan.data.builders" if name.startswith("create_") else "tfstylegan.data.inspection"
+        assert command.run.__module__ == module
 
 
 # ----------------------------------------------------------------------------
@@ -99,14 +126,14 @@ def test_compare_info_display(data_dir, tmp_path, capsys, monkeypatch):
     cond = data_dir / "cond" / "dataset" / "cond16"
     copy = tmp_path / "copy"
     shutil.copytree(cond, copy)
-    assert dataset_tool.compare(str(cond), str(copy)) == (16, 16, 16)
+    assert inspection.compare(str(cond), str(copy)) == (16, 16, 16)
     labels = np.load(copy / "cond16-rxx.labels")
     labels[3] = 1 - labels[3]
     with open(copy / "cond16-rxx.labels", "wb") as f:
         np.save(f, labels)
-    assert dataset_tool.compare(str(cond), str(copy)) == (16, 16, 15)
+    assert inspection.compare(str(cond), str(copy)) == (16, 16, 15)
     assert "Label 3 is different" in capsys.readouterr().out
-    assert dataset_tool.compare(str(cond), str(copy), ignore_labels=1) == (16, 16, 16)
+    assert inspection.compare(str(cond), str(copy), ignore_labels=1) == (16, 16, 16)
 
     capsys.readouterr()
     assert run_tool("info", cond, "--verify") == 0

@@ -1,5 +1,10 @@
 """Datasets: the original multi-resolution TFRecord format, the tf.data pipeline, process_reals,
-and a built-in synthetic dataset."""
+and a built-in synthetic dataset.
+
+Behind the dataset tool: :mod:`~tfstylegan.data.builders` (the ``create_*`` commands, with
+:mod:`~tfstylegan.data.archives` and :mod:`~tfstylegan.data.image_folder` reading their
+inputs) and :mod:`~tfstylegan.data.inspection` (display, extract, compare, info).
+"""
 
 from tfstylegan.data.errors import DatasetError
 from tfstylegan.data.pipeline import adjust_dynamic_range, process_reals
