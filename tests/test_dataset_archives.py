@@ -20,7 +20,7 @@ def _pickle_file(path, obj, protocol=2):
         pickle.dump(obj, f, protocol=protocol)
 
 
-def test_cifar10_and_svhn_with_restricted_unpickler(tmp_path, capsys):
+def test_cifar10_and_svhn_through_the_guarded_unpickler(tmp_path, capsys):
     rnd = np.random.RandomState(3)
     cifar = tmp_path / "cifar10"
     cifar.mkdir()
