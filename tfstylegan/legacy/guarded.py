@@ -32,7 +32,11 @@ _DTYPE_SPEC_RE = re.compile(r"[biufc][0-9]{1,2}")
 
 
 class LegacyPickleError(pickle.UnpicklingError):
-    """A file or state is not a readable original StyleGAN network pickle."""
+    """A file or state is not a readable original StyleGAN network pickle.
+
+    The guarded helpers raise it for any pickle (data archives too) whose arguments to an
+    allowed global are not what numpy writes.
+    """
 
 
 class UnsafePickleError(LegacyPickleError):
