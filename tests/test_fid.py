@@ -13,6 +13,8 @@ import scipy.linalg
 import tensorflow as tf
 
 from tfstylegan.metrics import fid
+from tfstylegan.metrics.base import MetricContext
+from tfstylegan.metrics.registry import get_metric
 
 # ----------------------------------------------------------------------------------
 # The math.
@@ -358,21 +360,26 @@ def test_generator_statistics_latents_labels_and_quantization():
 
 
 def test_get_metric_names():
-    assert fid.get_metric("fid50k") == fid.FID(name="fid50k", num_images=50000, minibatch_size=8)
-    assert fid.get_metric("fid10k").num_images == 10000
-    assert fid.get_metric("fid500").num_images == 500
-    for bad in ["fid", "fid1", "fid50K", "ppl_zfull", "fid-5k", "fid5k "]:
+    assert get_metric("fid50k") == fid.FID(name="fid50k", num_images=50000, minibatch_size=8)
+    assert get_metric("fid10k").num_images == 10000
+    assert get_metric("fid500").num_images == 500
+    for bad in ["fid", "fid1", "fid50K", "ppl", "ppl_zmid", "swd", "fid-5k", "fid5k "]:
         with pytest.raises(ValueError):
-            fid.get_metric(bad)
+            get_metric(bad)
+    assert fid.fid_from_name("ppl_zfull") is None
+
+
+def _context(generate, features, reals, **kwargs):
+    return MetricContext(generate=generate, features=features, reals=reals, **kwargs)
 
 
 def test_metric_compute_end_to_end(tmp_path):
     gen = RecordingGenerator(latent_size=6)
     reals = np.round((np.tanh(np.random.default_rng(8).standard_normal([64, 6]) @ gen.w) + 1) * 127.5)
     reals = reals.astype(np.uint8).reshape(64, 4, 4, 1)
-    metric = fid.get_metric("fid48")
+    metric = get_metric("fid48")
     kwargs = dict(latent_size=6, dataset_path="data/toy", resolution=4, cache_dir=tmp_path, seed=1)
-    result = metric.compute(gen, CountingFeatures(), [reals[:32], reals[32:]], **kwargs)
+    result = metric.compute(_context(gen, CountingFeatures(), [reals[:32], reals[32:]], **kwargs))
     assert set(result) == {"fid48", "fid48_time_s"} and result["fid48_time_s"] >= 0
     mu_r, sigma_r = fid.feature_statistics(reals[:48].reshape(48, -1) / 127.5 - 1)
     fakes = fid.quantize_images(np.tanh(np.random.default_rng(1).standard_normal([48, 6]) @ gen.w)).numpy()
@@ -382,4 +389,128 @@ def test_metric_compute_end_to_end(tmp_path):
     # Same distribution as the reals, so well below a shifted generator's FID (and the
     # reals come from the cache: the empty list is not read).
     shifted = lambda z, c: tf.clip_by_value(gen(z, c) + 0.5, -1, 1)
-    assert metric.compute(shifted, CountingFeatures(), [], **kwargs)["fid48"] > 2 * result["fid48"]
+    assert metric.compute(_context(shifted, CountingFeatures(), [], **kwargs))["fid48"] > 2 * result["fid48"]
+
+
+# ----------------------------------------------------------------------------------
+# The 2015 frozen Inception graph: a small stand-in GraphDef with the same interface.
+
+
+def _node(graph_def, name, op, inputs, **attrs):
+    node = graph_def.node.add(name=name, op=op)
+    node.input.extend(inputs)
+    node.attr["T"].type = tf.float32.as_datatype_enum
+    for key, value in attrs.items():
+        if isinstance(value, bytes):
+            node.attr[key].s = value
+        elif isinstance(value, list):
+            node.attr[key].list.i.extend(value)
+        elif isinstance(value, bool):
+            node.attr[key].b = value
+        else:
+            node.attr[key].f = value
+    return node
+
+
+def _stand_in_inception_graph(seed=0):
+    """A frozen GraphDef shaped like classify_image_graph_def.pb, small and with known constants.
+
+    JPEG head (DecodeJpeg/contents -> DecodeJpeg -> Cast -> ExpandDims [1, ?, ?, 3]),
+    ResizeBilinear to 12 x 12 (TF1 sampling), the (x - 128) / 128 scaling, a TF1-era
+    BatchNormWithGlobalNormalization (producer version 8), a 1 x 1 conv to 2048 channels,
+    ReLU, AvgPool to pool_3 [1, 1, 1, 2048], then the batch-1 pool_3/_reshape and a softmax.
+    """
+    rng = np.random.default_rng(seed)
+    g = tf.Graph()
+    with g.as_default():
+        contents = tf.compat.v1.placeholder(tf.string, [], name="DecodeJpeg/contents")
+        pixels = tf.cast(tf.io.decode_jpeg(contents, channels=3, name="DecodeJpeg"), tf.float32, name="Cast")
+        x = tf.expand_dims(pixels, 0, name="ExpandDims")
+        x = tf.compat.v1.image.resize_bilinear(x, tf.constant([12, 12]), name="ResizeBilinear")
+        x = tf.multiply(tf.subtract(x, 128.0, name="Sub"), 1 / 128.0, name="Mul")
+        for i, value in enumerate([[0.1, -0.2, 0.0], [1.5, 0.5, 2.0], [0.0, 0.3, -0.1], [1.0, 2.0, 0.5]]):
+            tf.constant(np.float32(value), name=f"bn/c{i}")
+        tf.constant(rng.standard_normal([1, 1, 3, 2048]).astype(np.float32), name="conv/w")
+    graph_def = g.as_graph_def(add_shapes=True)  # with _output_shapes of batch 1, as the real file
+    _node(graph_def, "bn", "BatchNormWithGlobalNormalization", ["Mul", "bn/c0", "bn/c1", "bn/c2", "bn/c3"],
+          variance_epsilon=1e-3, scale_after_normalization=True)
+    _node(graph_def, "conv", "Conv2D", ["bn", "conv/w"], strides=[1, 1, 1, 1], padding=b"VALID")
+    _node(graph_def, "relu", "Relu", ["conv"])
+    _node(graph_def, "pool_3", "AvgPool", ["relu"], ksize=[1, 12, 12, 1], strides=[1, 1, 1, 1], padding=b"VALID")
+    with tf.Graph().as_default() as tail:
+        tf.constant(np.int32([1, 2048]), name="pool_3/_reshape/shape")
+    graph_def.node.extend(tail.as_graph_def().node)
+    _node(graph_def, "pool_3/_reshape", "Reshape", ["pool_3", "pool_3/_reshape/shape"])
+    _node(graph_def, "softmax", "Softmax", ["pool_3/_reshape"])
+    graph_def.versions.producer = 8  # BatchNormWithGlobalNormalization was removed in version 9
+    return graph_def
+
+
+def _run_graph_per_image(graph_def, pixels):
+    """The reference way: a TF1 session, one image at a time fed at ExpandDims:0."""
+    out = []
+    with tf.Graph().as_default():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+        with tf.compat.v1.Session() as sess:
+            for image in pixels:
+                out.append(sess.run("pool_3:0", {"ExpandDims:0": image[np.newaxis]}).reshape(-1))
+    return np.stack(out)
+
+
+@pytest.fixture(scope="module")
+def graph_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("inception") / "classify_image_graph_def.pb"
+    graph_def = _stand_in_inception_graph()
+    path.write_bytes(graph_def.SerializeToString())
+    return path, graph_def
+
+
+def test_frozen_graph_features_match_the_graph_run_directly(graph_file):
+    path, graph_def = graph_file
+    features = fid.InceptionFeatures(path)
+    assert features.kind == "graph" and not features.is_random_init
+    assert features.identity.startswith("inception-2015-12-05-graph-file-sha256:")
+    pixels = np.random.default_rng(1).integers(0, 256, [5, 20, 24, 3]).astype(np.uint8)
+    want = _run_graph_per_image(graph_def, pixels.astype(np.float32))
+    assert want.shape == (5, 2048) and np.std(want) > 0
+    # uint8 [0, 255] goes in as it is; float [-1, 1] as (x + 1) * 127.5; one batched call.
+    np.testing.assert_allclose(features(pixels).numpy(), want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(features(pixels / 127.5 - 1).numpy(), want, rtol=1e-4, atol=1e-4)
+    # Grayscale is tiled to RGB; other sizes and batches run through the same function.
+    gray = pixels[:2, :, :, :1]
+    np.testing.assert_allclose(
+        features(gray).numpy(), _run_graph_per_image(graph_def, np.tile(gray, [1, 1, 1, 3]).astype(np.float32)),
+        rtol=1e-5, atol=1e-5,
+    )
+    assert features(np.zeros([3, 31, 17, 3], np.uint8)).shape == (3, 2048)
+    assert features._forward.experimental_get_tracing_count() == 1
+
+
+def test_weights_kind_is_read_from_the_contents(graph_file, tmp_path, inception):
+    path, graph_def = graph_file
+    graph_named_h5 = tmp_path / "inception.h5"
+    graph_named_h5.write_bytes(path.read_bytes())
+    assert fid.InceptionFeatures(graph_named_h5).kind == "graph"
+    h5_named_pb = tmp_path / "weights.pb"
+    _save_legacy_h5(inception._model, str(h5_named_pb))
+    assert fid.InceptionFeatures(h5_named_pb, resolution=75).kind == "keras"
+    # Another graph (other constants) is another network: another cache identity.
+    other = tmp_path / "other.pb"
+    other.write_bytes(_stand_in_inception_graph(seed=1).SerializeToString())
+    assert fid.InceptionFeatures(other).identity != fid.InceptionFeatures(path).identity
+
+
+def test_frozen_graph_errors(tmp_path):
+    garbage = tmp_path / "garbage.pb"
+    garbage.write_bytes(b"\xff\xfe not a graph at all")
+    with pytest.raises(fid.InceptionWeightsError, match="neither an HDF5 weights file nor the frozen Inception graph"):
+        fid.InceptionFeatures(garbage)
+    headless = tf.compat.v1.GraphDef()
+    headless.node.add(name="ExpandDims", op="Placeholder")
+    (tmp_path / "headless.pb").write_bytes(headless.SerializeToString())
+    with pytest.raises(fid.InceptionWeightsError, match=r"without the node\(s\) \['pool_3'\]"):
+        fid.InceptionFeatures(tmp_path / "headless.pb")
+    with pytest.raises(fid.InceptionWeightsError) as info:
+        fid.InceptionFeatures()
+    assert "classify_image_graph_def.pb" in str(info.value) and "inception-2015-12-05.tgz" in str(info.value)
+    assert "TTUR" in str(info.value)

@@ -28,7 +28,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from tfstylegan.legacy import LegacyPickleError
     from tfstylegan.legacy.state import ConversionError
     from tfstylegan.loading import NetworkSourceError
-    from tfstylegan.metrics.fid import InceptionWeightsError
+    from tfstylegan.metrics.base import WeightsFileError
     from tfstylegan.training.guard import TrainingDiverged
 
     return (
@@ -37,7 +37,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         NetworkSourceError,
         LegacyPickleError,
         ConversionError,
-        InceptionWeightsError,
+        WeightsFileError,
         DatasetError,
         TrainingDiverged,
     )

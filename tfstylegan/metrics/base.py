@@ -1,0 +1,159 @@
+"""What every metric shares: its inputs (:class:`MetricContext`), errors and a progress line.
+
+A metric is an object with a ``name`` and ``compute(ctx) -> {key: value}``; the registry
+(:mod:`tfstylegan.metrics.registry`) makes one from a name such as ``fid50k``, ``ppl_wend``
+or ``swd16k``. The result holds the metric's value under its name (for SWD the average
+over levels, with one more key per level, ``swd16k_256`` ...) and the wall time under
+``<name>_time_s``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+
+class WeightsFileError(ValueError):
+    """A metric's network file (Inception, VGG16) is missing, unreadable or does not fit."""
+
+
+@dataclasses.dataclass
+class MetricContext:
+    """The generator, the data and the feature networks a metric may use.
+
+    Attributes:
+        generate: ``(latents [n, latent_size], labels [n, label_size]) -> images [n, H, W, C]``
+            float in [-1, 1], called with full minibatches; the caller fixes the network's
+            settings (the original's metrics: ``is_validation=True``, fresh noise).
+        latent_size: length of a latent vector.
+        reals: the real images: a zero-argument callable returning a fresh iterable of
+            uint8 NHWC minibatches (each metric reads from the start), or one iterable; an
+            element that is a tuple/list counts by its first item. None = no dataset.
+        dataset_path: names the dataset in cache keys.
+        resolution: the reals' resolution (checked against each batch).
+        label_size: label length of the generator.
+        label_sampler: ``n -> labels [n, label_size]``; None = zeros (the original's metrics).
+        cache_dir: where real-image statistics are cached; None = no cache.
+        mirror_augment: flip a random half of the reals left-right (datasets trained so).
+        seed: seed of every random draw of the metric.
+        minibatch_size: images per generator call; None = the metric's own default.
+        Gs: the generator network (PPL calls its ``mapping`` and ``synthesis``).
+        features: the Inception feature function (FID).
+        distance: the LPIPS distance ``(images_a, images_b) -> [n]`` (PPL).
+        log: where progress lines go; None = ``absl.logging.info``.
+    """
+
+    generate: Callable[[Any, Any], Any] | None = None
+    latent_size: int = 0
+    reals: Callable[[], Iterable[Any]] | Iterable[Any] | None = None
+    dataset_path: str | None = None
+    resolution: int | None = None
+    label_size: int = 0
+    label_sampler: Callable[[int], Any] | None = None
+    cache_dir: str | None = None
+    mirror_augment: bool = False
+    seed: int = 0
+    minibatch_size: int | None = None
+    Gs: Any = None
+    features: Any = None
+    distance: Any = None
+    log: Callable[[str], None] | None = None
+
+    def iter_reals(self) -> Iterable[Any]:
+        """A fresh pass over the real minibatches."""
+        if self.reals is None:
+            raise ValueError("this metric needs real images (a dataset), and none were given")
+        return self.reals() if callable(self.reals) else self.reals
+
+    def require(self, field: str, metric: str) -> Any:
+        """``getattr(self, field)``, or a clear error naming the metric that needs it."""
+        value = getattr(self, field)
+        if value is None:
+            raise ValueError(f"metric {metric!r} needs `{field}` in its MetricContext")
+        return value
+
+
+class Progress:
+    """A progress line (count, images/s, ETA) at most every ``interval`` seconds.
+
+    Args:
+        label: what is being counted, e.g. ``"fid50k fakes"``.
+        total: the count at which the work is done.
+        log: where the lines go; None = ``absl.logging.info``.
+        interval: seconds between lines; the first comes after one interval, so short
+            work prints nothing.
+    """
+
+    def __init__(
+        self, label: str, total: int, log: Callable[[str], None] | None = None, interval: float = 30.0
+    ) -> None:
+        self.label, self.total, self.interval = label, int(total), float(interval)
+        self.log = log or (lambda line: logging.info("%s", line))
+        self.done = 0
+        self.start = self.last = time.monotonic()
+
+    def line(self, now: float | None = None) -> str:
+        """The current line, e.g. ``fid50k fakes: 12000/50000 images, 85.3 img/s, ETA 7m 25s``."""
+        elapsed = max((time.monotonic() if now is None else now) - self.start, 1e-9)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate > 0 else float("inf")
+        from tfstylegan.metrics.runner import format_time  # noqa: PLC0415 (runner imports this module)
+
+        eta_text = format_time(eta) if eta != float("inf") else "unknown"
+        return f"{self.label}: {self.done}/{self.total} images, {rate:.1f} img/s, ETA {eta_text}"
+
+    def update(self, count: int) -> None:
+        """Adds ``count`` images; logs a line when ``interval`` has passed since the last."""
+        self.done = min(self.done + int(count), self.total)
+        now = time.monotonic()
+        if now - self.last >= self.interval and self.done < self.total:
+            self.last = now
+            self.log(self.line(now))
+
+
+def fake_batches(
+    generate: Callable[[tf.Tensor, tf.Tensor], Any],
+    latent_size: int,
+    minibatch_size: int,
+    label_size: int = 0,
+    label_sampler: Callable[[int], Any] | None = None,
+    seed: int = 0,
+) -> Iterator[tf.Tensor]:
+    """Endless minibatches of generated float32 images in [-1, 1] on seeded latents.
+
+    Every call of ``generate`` gets a full minibatch (fixed shapes, so a compiled generator
+    is traced once) of standard normal latents from ``np.random.default_rng(seed)``;
+    ``label_sampler`` (None = zeros, as the original's metrics) gives the labels.
+    """
+    if minibatch_size < 1:
+        raise ValueError(f"need minibatch_size >= 1, got {minibatch_size}")
+    if label_sampler is None:
+        label_sampler = lambda n: np.zeros([n, label_size], dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    while True:
+        latents = rng.standard_normal([minibatch_size, latent_size]).astype(np.float32)
+        labels = np.asarray(label_sampler(minibatch_size), dtype=np.float32)
+        if labels.shape[0] != minibatch_size or labels.ndim != 2:
+            raise ValueError(f"label_sampler({minibatch_size}) gave shape {labels.shape}")
+        images = generate(tf.constant(latents), tf.constant(labels))
+        yield tf.convert_to_tensor(images, dtype=tf.float32)
+
+
+def label_sampler_from_array(labels: np.ndarray, seed: int = 0) -> Callable[[int], np.ndarray]:
+    """A label sampler drawing rows of ``labels`` ``[num_labels, label_size]`` at random.
+
+    For conditional networks, to feed labels distributed like the dataset's (the
+    original's FID feeds zeros instead; see :func:`generator_statistics`).
+    """
+    labels = np.asarray(labels, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    return lambda n: labels[rng.integers(0, labels.shape[0], size=n)]
+
+
+__all__ = ["MetricContext", "Progress", "WeightsFileError", "fake_batches", "label_sampler_from_array"]
