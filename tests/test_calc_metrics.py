@@ -13,7 +13,8 @@ import tfstylegan
 from tfstylegan.cli import calc_metrics as calc_metrics_cli
 from tfstylegan.data import TFRecordDataset, create_synthetic_dataset
 from tfstylegan.metrics.fid import feature_statistics, frechet_distance, quantize_images
-from tfstylegan.metrics.runner import format_time, result_line, run_metrics
+from tfstylegan.metrics.base import Progress
+from tfstylegan.metrics.runner import format_time, metric_values, result_line, run_metrics
 
 RANDOM_INCEPTION = ["--testonly_random_inception", "--testonly_inception_resolution=75"]
 
@@ -137,6 +138,7 @@ def test_missing_inception_weights_is_a_clear_error(tmp_path, capsys, data_dir, 
     "args, flag",
     [
         (["--metrics=fid64,ppl"], "--metrics"),
+        (["--metrics=swd64,swd64"], "--metrics"),
         (["--data_dir=nowhere"], "--data_dir"),
         (["--network=nowhere.pkl"], "--network"),
         (["--network=COND"], "--data_dir"),  # 16 x 16 network, 32 x 32 dataset
@@ -152,3 +154,45 @@ def test_bad_inputs_are_usage_errors(capsys, data_dir, shapes32, args, flag):
     merged = {**defaults, **given}
     code, _, err = run_calc(capsys, *[f"{k}={v}" for k, v in merged.items()], *RANDOM_INCEPTION)
     assert code == 1 and flag in err and "Traceback" not in err, err
+
+
+def test_result_line_lists_every_value_of_a_metric():
+    results = {"swd1k_32": 12.5, "swd1k_16": 7.25, "swd1k": 9.875, "swd1k_time_s": 61, "fid50k": 3.0, "fid50k_time_s": 1}
+    assert result_line("network-final.pkl", "swd1k", results) == (
+        "network-final                  time 1m 01s       swd1k_32 12.5000    swd1k_16 7.2500     swd1k 9.8750"
+    )
+    assert metric_values("fid50k", results) == {"fid50k": 3.0}
+
+
+def test_progress_line_counts_rate_and_eta():
+    lines = []
+    progress = Progress("swd1k fakes", 1000, log=lines.append, interval=0.0)
+    progress.start -= 10.0  # 10 s ago
+    progress.update(250)
+    assert len(lines) == 1
+    match = re.fullmatch(r"swd1k fakes: 250/1000 images, (\d+\.\d) img/s, ETA (\d+)s", lines[0])
+    assert match and 24.0 <= float(match.group(1)) <= 25.0 and 29 <= int(match.group(2)) <= 31, lines
+    progress.update(10_000)  # done: capped, no line at the end
+    assert progress.done == 1000 and len(lines) == 1
+
+
+def test_cli_swd_and_ppl(tmp_path, capsys, data_dir, shapes32):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    shutil.copy(data_dir / "small" / "network.pkl", run_dir / "network-final.pkl")
+    args = [f"--network={run_dir}", f"--data_dir={shapes32}", "--metrics=swd64,ppl_wend8", "--testonly_random_vgg16",
+            "--minibatch=8"]
+    code, out, err = run_calc(capsys, *args)
+    assert code == 0, err
+    assert "RANDOM weights" in err
+    swd = re.search(r"^network-final\s+time \d+s\s+swd64_32 (\S+)\s+swd64_16 (\S+)\s+swd64 (\S+)$", out, flags=re.M)
+    ppl = re.search(r"^network-final\s+time \d+s\s+ppl_wend8 (\S+)$", out, flags=re.M)
+    assert swd and ppl, out
+    level32, level16, average = (float(v) for v in swd.groups())
+    assert average == pytest.approx((level32 + level16) / 2, abs=1e-4) and average > 0
+    assert math.isfinite(float(ppl.group(1))) and float(ppl.group(1)) > 0
+    assert (run_dir / "metric-swd64.txt").read_text() == swd.group(0) + "\n"
+    # PPL without VGG16 weights: one clear line naming the flag and the file.
+    code, _, err = run_calc(capsys, *args[:3], "--metrics=ppl_wend8")
+    assert code == 1 and "Traceback" not in err
+    assert "No VGG16 weights file was given" in err and "--vgg16_weights" in err and "vgg16_zhang_perceptual.pkl" in err

@@ -1,20 +1,24 @@
-"""Compute metrics (FID) of a trained generator against a dataset.
+"""Compute metrics (FID, PPL, SWD) of a trained generator against a dataset.
 
 ::
 
     tfstylegan-calc-metrics --network=network.pkl --data_dir=datasets/ffhq \\
-        --metrics=fid50k --inception_weights=inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 \\
-        --mirror_augment --cache_dir=cache
+        --metrics=fid50k,ppl_wend,swd16k --inception_weights=classify_image_graph_def.pb \\
+        --vgg16_weights=vgg16_zhang_perceptual.pkl --mirror_augment --cache_dir=cache
 
 Prints one line per metric in the original's layout (network name, time, value), e.g.
 ``network-final                  time 1h 32m 10s  fid50k 4.4159``, and appends it to
 ``<run_dir>/metric-<name>.txt`` when a run directory is known (``--run_dir``, or
 ``--network`` itself when it is a run directory).
 
-Metrics: ``fid50k`` (the paper's), or ``fid<N>k`` / ``fid<N>`` for other image counts.
-The generator runs as in the original's metrics: ``is_validation=True`` (no truncation
-unless ``--truncation_psi`` is given) and fresh noise. FID needs the Keras ImageNet
-Inception-v3 weights file (``--inception_weights``); nothing is downloaded.
+Metrics: ``fid50k`` (the paper's; ``fid<N>k`` / ``fid<N>`` for other image counts),
+``ppl_zfull``, ``ppl_wfull``, ``ppl_zend``, ``ppl_wend`` (100k samples; ``ppl_wend10k`` for
+fewer), ``swd16k`` (ProGAN's; ``swd<N>k`` = N x 1024 images, e.g. ``swd1k``). The generator
+runs as in the original's metrics: ``is_validation=True`` (no truncation unless
+``--truncation_psi`` is given) and fresh noise; PPL never truncates. FID needs an Inception
+file (``--inception_weights``: the 2015 graph ``classify_image_graph_def.pb`` for the papers'
+numbers, or Keras' ``.h5``), PPL the LPIPS-VGG16 weights (``--vgg16_weights``), SWD nothing.
+Nothing is downloaded; docs/metrics.md says where the files come from.
 """
 
 from __future__ import annotations
@@ -31,16 +35,22 @@ FLAGS = flags.FlagValues()
 _d = dict(flag_values=FLAGS)
 flags.DEFINE_string("network", None, "Network pickle, .keras file or training run directory.", **_d)
 flags.DEFINE_string("data_dir", None, "Dataset directory with the *-rNN.tfrecords files.", **_d)
-flags.DEFINE_list("metrics", ["fid50k"], "Metrics to compute: fid50k, fid<N>k, fid<N>.", **_d)
+flags.DEFINE_list("metrics", ["fid50k"], "Metrics: fid50k, fid<N>k, ppl_zfull/wfull/zend/wend, swd16k, swd<N>k.", **_d)
 flags.DEFINE_string(
     "inception_weights",
     None,
-    "The Keras ImageNet InceptionV3 'notop' weights file "
-    "(inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5). Required for FID.",
+    "For FID: the 2015 Inception graph classify_image_graph_def.pb (the papers' FIDs) or the Keras "
+    "InceptionV3 'notop' weights inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5.",
     **_d,
 )
+flags.DEFINE_string(
+    "vgg16_weights", None, "For PPL: vgg16_zhang_perceptual.pkl or an LPIPS-VGG16 .npz (docs/metrics.md).", **_d
+)
+flags.DEFINE_bool("ppl_crop", True, "PPL crops to the face region, as the original (FFHQ); off = whole image.", **_d)
 flags.DEFINE_string("cache_dir", None, "Directory caching real-image statistics; unset = no cache.", **_d)
-flags.DEFINE_integer("minibatch", 8, "Generated images per network call.", lower_bound=1, **_d)
+flags.DEFINE_integer(
+    "minibatch", None, "Generated images per network call; unset = each metric's own (FID 8).", lower_bound=1, **_d
+)
 flags.DEFINE_float(
     "truncation_psi",
     None,
@@ -75,19 +85,19 @@ flags.DEFINE_bool(
 flags.DEFINE_integer(
     "testonly_inception_resolution", 299, "TESTS ONLY: Inception input size (>= 75).", lower_bound=75, **_d
 )
+flags.DEFINE_bool("testonly_random_vgg16", False, "TESTS ONLY: random VGG16 weights; PPLs are meaningless.", **_d)
 flags.mark_flags_as_required(["network", "data_dir"], flag_values=FLAGS)
 
 
 def _main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise usage_error("network", f"unexpected arguments {argv[1:]}; every option is a --flag")
-    from tfstylegan.metrics.fid import InceptionFeatures, get_metric
+    from tfstylegan.metrics.registry import get_metrics, metric_needs
 
-    for name in FLAGS.metrics:
-        try:
-            get_metric(name)
-        except ValueError as e:
-            raise usage_error("metrics", str(e)) from None
+    try:
+        needs = metric_needs(get_metrics(FLAGS.metrics))
+    except ValueError as e:
+        raise usage_error("metrics", str(e)) from None
     if not os.path.isdir(FLAGS.data_dir):
         raise usage_error("data_dir", f"{FLAGS.data_dir} is not a directory")
     if FLAGS.run_dir is not None and not os.path.isdir(FLAGS.run_dir):
@@ -104,22 +114,8 @@ def _main(argv: list[str]) -> None:
     run_dir = FLAGS.run_dir
     if run_dir is None and os.path.isdir(FLAGS.network):
         run_dir = FLAGS.network
-
-    if FLAGS.testonly_random_inception:
-        print(
-            "WARNING: --testonly_random_inception: the Inception network has RANDOM weights; the values "
-            "below are MEANINGLESS and only exercise the code.",
-            file=sys.stderr,
-        )
-        import keras
-
-        keras.utils.set_random_seed(FLAGS.seed)  # The same random network on every run.
-    # Build the feature extractor before loading anything big: a missing weights file is reported at once.
-    features = InceptionFeatures(
-        FLAGS.inception_weights,
-        resolution=FLAGS.testonly_inception_resolution,
-        allow_random_init=FLAGS.testonly_random_inception,
-    )
+    # Build the feature networks before loading anything big: a missing weights file is reported at once.
+    features, distance = _feature_networks(needs)
     Gs = load_networks_from_flag(network_file).Gs
     print(f'Evaluating {",".join(FLAGS.metrics)} of "{network_file}" on "{FLAGS.data_dir}"', flush=True)
     for name in FLAGS.metrics:
@@ -129,6 +125,7 @@ def _main(argv: list[str]) -> None:
                 FLAGS.data_dir,
                 [name],
                 features=features,
+                distance=distance,
                 cache_dir=FLAGS.cache_dir,
                 minibatch_size=FLAGS.minibatch,
                 truncation_psi=FLAGS.truncation_psi,
@@ -136,6 +133,8 @@ def _main(argv: list[str]) -> None:
                 mirror_augment=FLAGS.mirror_augment,
                 label_mode=FLAGS.label_mode,
                 seed=FLAGS.seed,
+                ppl_crop=FLAGS.ppl_crop,
+                log=lambda line: print(line, file=sys.stderr, flush=True),
             )
         except DatasetError as e:
             raise usage_error("data_dir", str(e)) from None
@@ -144,6 +143,32 @@ def _main(argv: list[str]) -> None:
         if run_dir is not None:
             with open(os.path.join(run_dir, f"metric-{name}.txt"), "a") as f:
                 f.write(line + "\n")
+
+
+def _feature_networks(needs: set[str]):
+    """The Inception features and LPIPS distance the metrics need (None where not needed)."""
+    from tfstylegan.metrics.inception import InceptionFeatures
+    from tfstylegan.metrics.lpips import LPIPS
+
+    if FLAGS.testonly_random_inception or FLAGS.testonly_random_vgg16:
+        print(
+            "WARNING: --testonly_random_*: a feature network has RANDOM weights; the values "
+            "below are MEANINGLESS and only exercise the code.",
+            file=sys.stderr,
+        )
+        import keras
+
+        keras.utils.set_random_seed(FLAGS.seed)  # The same random network on every run.
+    features = distance = None
+    if "features" in needs:
+        features = InceptionFeatures(
+            FLAGS.inception_weights,
+            resolution=FLAGS.testonly_inception_resolution,
+            allow_random_init=FLAGS.testonly_random_inception,
+        )
+    if "distance" in needs:
+        distance = LPIPS(FLAGS.vgg16_weights, allow_random_init=FLAGS.testonly_random_vgg16)
+    return features, distance
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "tfstylegan-calc-metrics") -> int:

@@ -2,15 +2,18 @@
 
 :func:`run_metrics` is what both the ``tfstylegan-calc-metrics`` tool and a training
 loop call: it takes ``Gs``, a dataset directory in the original TFRecord format and
-metric names, and returns the values. The generator is evaluated as the original's
-metrics do: ``is_validation=True`` (so no truncation unless the network was configured
-with ``truncation_psi_val``) and fresh noise, here drawn from a seeded generator.
+metric names (``fid50k``, ``ppl_wend``, ``swd16k``, ...; see
+:mod:`tfstylegan.metrics.registry`), and returns the values. The generator is evaluated as
+the original's metrics do: ``is_validation=True`` (so no truncation unless the network was
+configured with ``truncation_psi_val``) and fresh noise, here drawn from a seeded
+generator; PPL calls the mapping and synthesis networks itself, without truncation.
 
 Example::
 
-    features = InceptionFeatures("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")
-    results = run_metrics(Gs, "datasets/ffhq", ["fid50k"], features=features, cache_dir="cache")
-    # {"fid50k": 4.4, "fid50k_time_s": 5400.2}
+    results = run_metrics(Gs, "datasets/ffhq", ["fid50k", "ppl_wend"], cache_dir="cache",
+                          inception_weights="classify_image_graph_def.pb",
+                          vgg16_weights="vgg16_zhang_perceptual.pkl")
+    # {"fid50k": 4.4, "fid50k_time_s": 5400.2, "ppl_wend": 200.1, "ppl_wend_time_s": 3000.0}
     print(result_line("network-final", "fid50k", results))
 """
 
@@ -18,12 +21,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset
-from tfstylegan.metrics.fid import InceptionFeatures, get_metric, label_sampler_from_array
+from tfstylegan.metrics.base import MetricContext, label_sampler_from_array
+from tfstylegan.metrics.inception import InceptionFeatures
+from tfstylegan.metrics.lpips import LPIPS
+from tfstylegan.metrics.registry import get_metrics, metric_needs
 
 LABEL_MODES = ("zeros", "dataset")
 
@@ -40,17 +46,29 @@ def format_time(seconds: float) -> str:
     return f"{s // 86400}d {(s // 3600) % 24:02d}h {(s // 60) % 60:02d}m"
 
 
+def metric_values(metric: str, results: dict[str, float]) -> dict[str, float]:
+    """The values ``metric`` reported in ``results``: its own key and ``<metric>_<suffix>`` keys
+    (SWD's levels), in the order reported, without the time."""
+    return {
+        key: value
+        for key, value in results.items()
+        if (key == metric or key.startswith(metric + "_")) and key != f"{metric}_time_s"
+    }
+
+
 def result_line(network_name: str, metric: str, results: dict[str, float]) -> str:
     """One line per metric, laid out like the original's metric logs.
 
-    ``<network name, 30 columns> time <duration, 12 columns> <metric> <value>``, e.g.
-    ``network-snapshot-010000         time 1m 23s       fid50k 12.3456``.
+    ``<network name, 30 columns> time <duration, 12 columns> <key> <value> ...``, e.g.
+    ``network-snapshot-010000         time 1m 23s       fid50k 12.3456``; metrics with several
+    values (SWD's levels and average) list each as the original's ``MetricBase`` does.
     """
     name = os.path.splitext(os.path.basename(os.path.normpath(network_name)))[0]
     if len(name) > 29:
         name = "..." + name[-26:]
     duration = format_time(results[f"{metric}_time_s"])
-    return f"{name:<30s} time {duration:<12s} {metric} {results[metric]:<10.4f}".rstrip()
+    values = "".join(f" {key} {value:<10.4f}" for key, value in metric_values(metric, results).items())
+    return f"{name:<30s} time {duration:<12s}{values}".rstrip()
 
 
 def run_metrics(
@@ -60,72 +78,71 @@ def run_metrics(
     *,
     features: InceptionFeatures | None = None,
     inception_weights: str | os.PathLike | None = None,
+    distance: LPIPS | None = None,
+    vgg16_weights: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
-    minibatch_size: int = 8,
+    minibatch_size: int | None = None,
     truncation_psi: float | None = None,
     truncation_cutoff: int | None = None,
     mirror_augment: bool = False,
     label_mode: str = "zeros",
     seed: int = 0,
+    ppl_crop: bool = True,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
-    """Evaluate metrics (``fid50k``, ``fid10k``, ``fid500``, ...) of a generator.
+    """Evaluate metrics (``fid50k``, ``ppl_wend``, ``swd16k``, ...) of a generator.
 
     Args:
         Gs: The generator (:class:`~tfstylegan.GStyle`).
         data_dir: Dataset directory (``*-rNN.tfrecords``); its full-resolution images are
             the reals, read in file order and repeated if the metric needs more.
-        metrics: Metric names for :func:`~tfstylegan.metrics.fid.get_metric`.
-        features: A ready feature extractor (reuse one across calls in a training loop);
-            None = build :class:`InceptionFeatures` from ``inception_weights``.
-        inception_weights: The Inception weights file, when ``features`` is None.
+        metrics: Metric names for :func:`~tfstylegan.metrics.registry.get_metric`.
+        features: A ready Inception feature extractor for FID (reuse one across calls in a
+            training loop); None = build :class:`InceptionFeatures` from
+            ``inception_weights`` if an FID metric is asked for.
+        inception_weights: The Inception file (2015 graph ``.pb`` or Keras ``.h5``).
+        distance: A ready LPIPS distance for PPL; None = build :class:`LPIPS` from
+            ``vgg16_weights`` if a PPL metric is asked for.
+        vgg16_weights: ``vgg16_zhang_perceptual.pkl`` or an LPIPS ``.npz``.
         cache_dir: Where real-image statistics are cached; None = no cache.
-        minibatch_size: Images per generator call.
+        minibatch_size: Images per generator call; None = each metric's own (FID 8, SWD 16,
+            PPL 32 = 16 pairs).
         truncation_psi: None = the original's validation behaviour (the network's
-            ``truncation_psi_val``, normally no truncation); else this psi.
+            ``truncation_psi_val``, normally no truncation); else this psi (FID, SWD).
         truncation_cutoff: With ``truncation_psi``: layers truncated; None = the
             network's configured cutoff.
-        mirror_augment: Mirror a random half of the reals, for datasets trained with
-            mirror augmentation (as the original).
+        mirror_augment: Mirror a random half of the reals for FID, for datasets trained
+            with mirror augmentation (as the original).
         label_mode: For conditional networks: ``zeros`` feeds all-zero labels (what the
             original's metrics feed), ``dataset`` samples the dataset's labels.
         seed: Seed of the latents, the noise and the label sampling.
+        ppl_crop: PPL crops to the face region (the original, for FFHQ); False = whole image.
+        log: Where progress lines go; None = ``absl.logging.info``.
 
     Returns:
-        ``{name: value, name + "_time_s": seconds}`` for every metric.
+        ``{name: value, name + "_time_s": seconds}`` for every metric, plus the extra
+        values of metrics that report several (``swd16k_256``, ...).
 
     Raises:
         ValueError: an unknown metric or label mode.
         DatasetError: a dataset that does not fit the network.
-        InceptionWeightsError: no usable Inception weights.
+        WeightsFileError: no usable Inception or VGG16 file for the metrics asked for.
     """
-    metric_objs = [
-        dataclasses.replace(get_metric(name), minibatch_size=int(minibatch_size)) for name in metrics
-    ]
+    metric_objs = get_metrics(list(metrics))
+    metric_objs = [dataclasses.replace(m, crop=False) if hasattr(m, "crop") and not ppl_crop else m for m in metric_objs]
     if label_mode not in LABEL_MODES:
         raise ValueError(f"label_mode must be one of {LABEL_MODES}, got {label_mode!r}")
+    needs = metric_needs(metric_objs)
     cfg = Gs.cfg
     label_size = int(cfg.label_size)
-    dataset = TFRecordDataset(
-        os.fspath(data_dir),
-        max_label_size="full" if (label_size and label_mode == "dataset") else 0,
-        shuffle_mb=0,
-        prefetch_mb=16,
-        repeat=True,
-    )
-    if dataset.resolution != cfg.resolution or dataset.num_channels != cfg.num_channels:
-        raise DatasetError(
-            f"{data_dir} holds {dataset.resolution}x{dataset.resolution} images with {dataset.num_channels} "
-            f"channel(s), but the network makes {cfg.resolution}x{cfg.resolution} with {cfg.num_channels}"
-        )
+    dataset = _open_dataset(data_dir, cfg, label_size and label_mode == "dataset")
     label_sampler = None
     if label_size and label_mode == "dataset":
-        if dataset.label_size != label_size:
-            raise DatasetError(
-                f"{data_dir} has labels of size {dataset.label_size}, but the network takes {label_size}"
-            )
         label_sampler = label_sampler_from_array(dataset.labels, seed=seed)
-    if features is None:
+    if "features" in needs and features is None:
         features = InceptionFeatures(inception_weights)
+    if "distance" in needs and distance is None:
+        distance = LPIPS(vgg16_weights)
 
     overrides = {}
     if truncation_psi is not None:
@@ -144,26 +161,48 @@ def run_metrics(
             **overrides,
         )
 
+    reals_batch = max(minibatch_size or 8, 64)
+    ctx = MetricContext(
+        generate=generate,
+        latent_size=int(cfg.latent_size),
+        reals=lambda: dataset.as_dataset(reals_batch).as_numpy_iterator(),
+        dataset_path=dataset.tfrecord_dir,
+        resolution=dataset.resolution,
+        label_size=label_size,
+        label_sampler=label_sampler,
+        cache_dir=None if cache_dir is None else os.fspath(cache_dir),
+        mirror_augment=mirror_augment,
+        seed=seed,
+        minibatch_size=minibatch_size,
+        Gs=Gs,
+        features=features,
+        distance=distance,
+        log=log,
+    )
     results: dict[str, float] = {}
     for metric in metric_objs:
-        reals = dataset.as_dataset(max(minibatch_size, 64)).as_numpy_iterator()
         with dataset.naming_read_errors():
-            results.update(
-                metric.compute(
-                    generate,
-                    features,
-                    reals,
-                    latent_size=int(cfg.latent_size),
-                    dataset_path=dataset.tfrecord_dir,
-                    resolution=dataset.resolution,
-                    cache_dir=cache_dir,
-                    mirror_augment=mirror_augment,
-                    label_size=label_size,
-                    label_sampler=label_sampler,
-                    seed=seed,
-                )
-            )
+            results.update(metric.compute(ctx))
     return results
 
 
-__all__ = ["LABEL_MODES", "format_time", "result_line", "run_metrics"]
+def _open_dataset(data_dir, cfg, with_labels: bool) -> TFRecordDataset:
+    """The reals of ``data_dir``, checked against the network's resolution, channels and labels."""
+    dataset = TFRecordDataset(
+        os.fspath(data_dir),
+        max_label_size="full" if with_labels else 0,
+        shuffle_mb=0,
+        prefetch_mb=16,
+        repeat=True,
+    )
+    if dataset.resolution != cfg.resolution or dataset.num_channels != cfg.num_channels:
+        raise DatasetError(
+            f"{data_dir} holds {dataset.resolution}x{dataset.resolution} images with {dataset.num_channels} "
+            f"channel(s), but the network makes {cfg.resolution}x{cfg.resolution} with {cfg.num_channels}"
+        )
+    if with_labels and dataset.label_size != cfg.label_size:
+        raise DatasetError(f"{data_dir} has labels of size {dataset.label_size}, but the network takes {cfg.label_size}")
+    return dataset
+
+
+__all__ = ["LABEL_MODES", "format_time", "metric_values", "result_line", "run_metrics"]
