@@ -12,8 +12,8 @@ import tensorflow as tf
 import tfstylegan
 from tfstylegan.cli import calc_metrics as calc_metrics_cli
 from tfstylegan.data import TFRecordDataset, create_synthetic_dataset
-from tfstylegan.metrics.fid import feature_statistics, frechet_distance, quantize_images
 from tfstylegan.metrics.base import Progress
+from tfstylegan.metrics.fid import feature_statistics, frechet_distance, quantize_images
 from tfstylegan.metrics.runner import format_time, metric_values, result_line, run_metrics
 
 RANDOM_INCEPTION = ["--testonly_random_inception", "--testonly_inception_resolution=75"]
