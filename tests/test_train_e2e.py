@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -117,7 +118,8 @@ def test_metrics_run_on_network_snapshots(data_dir, tmp_path, monkeypatch):
 
     calls = []
 
-    def fake_run_metrics(Gs, data, metrics, *, features, cache_dir, mirror_augment, seed):
+    def fake_run_metrics(Gs, data, metrics, *, features, distance, cache_dir, mirror_augment, seed):
+        assert distance is None  # FID needs no LPIPS
         calls.append((Gs.name, data, list(metrics), features, mirror_augment))
         return {"fid500": 12.5, "fid500_time_s": 3.0}
 
@@ -132,3 +134,14 @@ def test_metrics_run_on_network_snapshots(data_dir, tmp_path, monkeypatch):
     line = open(os.path.join(run_dir, "metric-fid500.txt")).read()
     assert line.startswith("network-snapshot-000000") and "fid500 12.5" in line
     assert "Metrics/fid500" in _scalars_and_images(run_dir)
+
+
+def test_weight_free_swd_runs_on_network_snapshots(data_dir, tmp_path):
+    cfg = _config(data_dir, tmp_path, total_kimg=0.064, metrics=["swd64"])
+    run_dir = Trainer(cfg).train()
+    line = open(os.path.join(run_dir, "metric-swd64.txt")).read()
+    assert re.match(r"network-snapshot-000000\s+time \d+s\s+swd64_32 \S+\s+swd64_16 \S+\s+swd64 \S+\n$", line), line
+    scalars = _scalars_and_images(run_dir)
+    assert {"Metrics/swd64", "Metrics/swd64_32", "Metrics/swd64_16"} <= set(scalars)
+    log = open(os.path.join(run_dir, "log.txt")).read()
+    assert log.count("Snapshot metrics swd64 (no Inception weights given") == 1

@@ -100,8 +100,17 @@ flags.DEFINE_enum(
     "Snapshot grid contents: random reals, or one class per row, column or 4x4 block (needs --cond; default random).",
     **_d,
 )
-flags.DEFINE_list("metrics", None, "Metrics run at every network snapshot, e.g. fid50k (needs --inception_weights).", **_d)
-flags.DEFINE_string("inception_weights", None, "Inception-v3 weights file (.h5) for the FID metrics.", **_d)
+flags.DEFINE_list(
+    "metrics",
+    None,
+    "Metrics run at every network snapshot: fid50k (needs --inception_weights), ppl_wend (needs "
+    "--vgg16_weights), swd16k, swd1k, ...; '' = none.",
+    **_d,
+)
+flags.DEFINE_string(
+    "inception_weights", None, "Inception file for FID: classify_image_graph_def.pb (2015 graph) or Keras .h5.", **_d
+)
+flags.DEFINE_string("vgg16_weights", None, "LPIPS-VGG16 weights for PPL: vgg16_zhang_perceptual.pkl or .npz.", **_d)
 # Run.
 flags.DEFINE_enum(
     "strategy",
@@ -181,6 +190,7 @@ _PLAIN_FLAGS = (
     "grid_layout",
     "metrics",
     "inception_weights",
+    "vgg16_weights",
     "seed",
     "result_dir",
     "desc",

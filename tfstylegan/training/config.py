@@ -80,7 +80,8 @@ class TrainConfig:
     grid_size: str = "1080p"  # Snapshot grid: '1080p', '4k' (sized like the original) or 'WxH' images.
     grid_layout: str = "random"  # 'random', or by class (conditional runs): 'row_per_class', 'col_per_class', 'class4x4'.
     metrics: list = dataclasses.field(default_factory=list)  # Run at every network snapshot, e.g. ['fid50k'].
-    inception_weights: str | None = None  # The Inception-v3 weights file the FID metrics need.
+    inception_weights: str | None = None  # The Inception file the FID metrics need (2015 graph .pb or Keras .h5).
+    vgg16_weights: str | None = None  # The LPIPS-VGG16 weights the PPL metrics need (vgg16_zhang_perceptual.pkl).
     # Run.
     config: str = "custom"  # The preset this configuration started from.
     seed: int = 1000  # Seed of the weights, every random draw and the data order.
@@ -241,19 +242,21 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
     if cfg.grid_layout != "random" and data.label_size == 0:
         raise ConfigError("grid_layout", cfg.grid_layout, "a class layout needs labels: train with --cond on a labelled dataset")
     if cfg.metrics:
-        from tfstylegan.metrics.fid import get_metric
+        from tfstylegan.metrics.registry import get_metrics, metric_needs
 
-        for name in cfg.metrics:
-            try:
-                get_metric(name)
-            except ValueError as e:
-                raise ConfigError("metrics", ",".join(cfg.metrics), str(e)) from None
-        if not cfg.inception_weights:
-            raise ConfigError(
-                "inception_weights", None, "the FID metrics need the Inception-v3 weights file (never downloaded)"
-            )
-        if not os.path.isfile(cfg.inception_weights):
-            raise ConfigError("inception_weights", cfg.inception_weights, "no such file")
+        try:
+            needs = metric_needs(get_metrics(cfg.metrics))
+        except ValueError as e:
+            raise ConfigError("metrics", ",".join(cfg.metrics), str(e)) from None
+        weights = (
+            ("inception_weights", "features", "the FID metrics need the Inception-v3 weights file (never downloaded)"),
+            ("vgg16_weights", "distance", "the PPL metrics need the LPIPS-VGG16 weights file (never downloaded)"),
+        )
+        for field, need, message in weights:
+            if need in needs and not getattr(cfg, field):
+                raise ConfigError(field, None, message)
+            if need in needs and not os.path.isfile(getattr(cfg, field)):
+                raise ConfigError(field, getattr(cfg, field), "no such file")
         if data.full_resolution not in (None, data.resolution):
             raise ConfigError(
                 "metrics",

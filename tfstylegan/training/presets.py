@@ -60,6 +60,7 @@ PRESETS = {
             grid_size="12x6",
             image_snapshot_ticks=1,
             network_snapshot_ticks=5,
+            metrics=["swd1k"],  # Needs no weights file (tfstylegan.metrics.registry.DEFAULT_SNAPSHOT_METRIC).
             checkpoint_ticks=1,
             sched_args=dict(
                 lod_initial_resolution=8,

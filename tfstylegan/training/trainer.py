@@ -115,8 +115,9 @@ class Trainer:
         cfg: the configuration (checked against the data and the strategy here).
         strategy: a ``tf.distribute`` strategy; None = ``cfg.strategy``.
         training_set: an opened dataset; None = the one ``cfg`` names.
-        metric_features: the feature extractor of ``cfg.metrics`` (tests pass a stand-in);
+        metric_features: the Inception features of FID metrics (tests pass a stand-in);
             None = ``InceptionFeatures(cfg.inception_weights)`` at the first snapshot.
+        metric_distance: the LPIPS distance of PPL metrics; None = ``LPIPS(cfg.vgg16_weights)``.
 
     Raises:
         ConfigError: a configuration that cannot work (naming the field).
@@ -128,9 +129,12 @@ class Trainer:
         strategy: tf.distribute.Strategy | None = None,
         training_set=None,
         metric_features=None,
+        metric_distance=None,
     ):
         self.cfg = cfg
         self.metric_features = metric_features  # An InceptionFeatures; None = built from cfg when needed.
+        self.metric_distance = metric_distance  # An LPIPS distance; None = built from cfg when needed.
+        self._metrics_announced = False  # The tick log names weight-free snapshot metrics once.
         self.strategy = strategy or distribute.make_strategy(cfg.strategy)
         self.replicas = distribute.num_replicas(self.strategy)
         self.chief = distribute.is_chief(self.strategy)
@@ -537,17 +541,30 @@ class Trainer:
         """``cfg.metrics`` of Gs, as the original runs them on each network snapshot."""
         if not self.cfg.metrics:
             return
-        from tfstylegan.metrics import runner
+        from tfstylegan.metrics import registry, runner
 
-        if self.metric_features is None:
-            from tfstylegan.metrics.fid import InceptionFeatures
+        needs = registry.metric_needs(registry.get_metrics(self.cfg.metrics))
+        if self.metric_features is None and "features" in needs:
+            from tfstylegan.metrics.inception import InceptionFeatures
 
             self.metric_features = InceptionFeatures(self.cfg.inception_weights)
+        if self.metric_distance is None and "distance" in needs:
+            from tfstylegan.metrics.lpips import LPIPS
+
+            self.metric_distance = LPIPS(self.cfg.vgg16_weights)
+        if not self._metrics_announced:
+            self._metrics_announced = True
+            if "features" not in needs and not self.cfg.inception_weights:
+                out.log(
+                    f"Snapshot metrics {','.join(self.cfg.metrics)} (no Inception weights given; the original's fid50k "
+                    "needs --metrics=fid50k --inception_weights=<classify_image_graph_def.pb>)"
+                )
         results = runner.run_metrics(
             self.Gs,
             self.training_set.tfrecord_dir,
             self.cfg.metrics,
             features=self.metric_features,
+            distance=self.metric_distance,
             cache_dir=os.path.join(self.cfg.result_dir, "_metrics-cache"),
             mirror_augment=self.cfg.mirror_augment,
             seed=self.cfg.seed,
@@ -558,7 +575,8 @@ class Trainer:
             with tf.io.gfile.GFile(os.path.join(self.run_dir, f"metric-{name}.txt"), "a") as f:
                 f.write(line + "\n")
             with out.writer.as_default():
-                tf.summary.scalar(f"Metrics/{name}", results[name], step=self.cur_nimg)
+                for key, value in runner.metric_values(name, results).items():
+                    tf.summary.scalar(f"Metrics/{key}", value, step=self.cur_nimg)
 
     def _save_fakes(self, render, grid_size, writer) -> None:
         fakes = render()
