@@ -354,13 +354,6 @@ def fid_from_name(name: str) -> FID | None:
     return FID(name=name, num_images=num_images)
 
 
-def get_metric(name: str):
-    """The metric called ``name``; see :func:`tfstylegan.metrics.registry.get_metric`."""
-    from tfstylegan.metrics.registry import get_metric as registry_get_metric  # noqa: PLC0415
-
-    return registry_get_metric(name)
-
-
 __all__ = [
     "FEATURE_DIM",
     "FID",
@@ -374,7 +367,6 @@ __all__ = [
     "fid_from_name",
     "frechet_distance",
     "generator_statistics",
-    "get_metric",
     "label_sampler_from_array",
     "quantize_images",
 ]

@@ -144,23 +144,7 @@ def run_metrics(
     if "distance" in needs and distance is None:
         distance = LPIPS(vgg16_weights)
 
-    overrides = {}
-    if truncation_psi is not None:
-        cutoff = cfg.truncation_cutoff if truncation_cutoff is None else truncation_cutoff
-        overrides = dict(truncation_psi_val=truncation_psi, truncation_cutoff_val=cutoff)
-    noise = tf.random.Generator.from_seed(seed)
-
-    @tf.function
-    def generate(latents, labels):
-        return Gs(
-            latents,
-            labels if label_size else None,
-            is_validation=True,
-            randomize_noise=True,
-            rng=noise,
-            **overrides,
-        )
-
+    generate = _validation_generator(Gs, truncation_psi, truncation_cutoff, seed)
     reals_batch = max(minibatch_size or 8, 64)
     ctx = MetricContext(
         generate=generate,
@@ -184,6 +168,30 @@ def run_metrics(
         with dataset.naming_read_errors():
             results.update(metric.compute(ctx))
     return results
+
+
+def _validation_generator(Gs, truncation_psi, truncation_cutoff, seed: int):
+    """``(latents, labels) -> images`` as the original's metrics run Gs: validation mode, seeded fresh noise."""
+    cfg = Gs.cfg
+    label_size = int(cfg.label_size)
+    overrides = {}
+    if truncation_psi is not None:
+        cutoff = cfg.truncation_cutoff if truncation_cutoff is None else truncation_cutoff
+        overrides = dict(truncation_psi_val=truncation_psi, truncation_cutoff_val=cutoff)
+    noise = tf.random.Generator.from_seed(seed)
+
+    @tf.function
+    def generate(latents, labels):
+        return Gs(
+            latents,
+            labels if label_size else None,
+            is_validation=True,
+            randomize_noise=True,
+            rng=noise,
+            **overrides,
+        )
+
+    return generate
 
 
 def _open_dataset(data_dir, cfg, with_labels: bool) -> TFRecordDataset:
