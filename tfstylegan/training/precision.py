@@ -2,8 +2,8 @@
 
 ``float32`` trains everything in float32. ``mixed_bfloat16`` and ``mixed_float16``
 keep the variables in float32 and compute the layers in the 16-bit type; the networks
-compute instance norm, minibatch stddev and blur in float32 themselves, and the losses
-read D's scores as float32.
+compute instance norm and minibatch stddev in float32 themselves, and the losses read
+D's scores as float32.
 
 float16 has a narrow exponent range: small gradients underflow to zero. As the original's
 optimizer wrapper does, each network's loss is multiplied by a dynamic loss scale
