@@ -27,14 +27,33 @@ from tfstylegan.networks import GStyle  # noqa: E402
 ORIGINAL_IMG_PER_S = {128: 9.0, 256: 6.5}
 
 
-def bench(resolution: int, batch: int, iters: int) -> dict:
-    Gs = GStyle(num_channels=3, resolution=resolution, label_size=0, name="Gs")
-    latents = tf.constant(np.random.RandomState(0).randn(batch, 512).astype(np.float32))
+def build_generate(resolution: int, batch: int, precision: str = "float32", num_fp16_res: int | None = None, **net_args):
+    """``(generate, latents)``: a compiled Gs generation (psi 0.7, cutoff 8, stored noise) and its input.
+
+    Args:
+        precision: the dtype policy Gs computes in (``float32``, ``mixed_float16``, ...).
+        num_fp16_res: only the highest N resolutions in ``precision``, the rest in float32.
+        net_args: further G arguments (``fmap_base``, ``latent_size``, ...); default the FFHQ networks'.
+    """
+    from tfstylegan.training import precision as mixed
+
+    Gs = GStyle(
+        num_channels=3, resolution=resolution, label_size=0, name="Gs",
+        dtype=mixed.network_dtype(precision, num_fp16_res), **net_args,
+    )
+    if num_fp16_res is not None:
+        mixed.set_top_resolutions(precision, num_fp16_res, Gs.synthesis)
+    latents = tf.constant(np.random.RandomState(0).randn(batch, Gs.cfg.latent_size).astype(np.float32))
 
     @tf.function
     def generate(z):
         return Gs.generate(z, truncation_psi=0.7, truncation_cutoff=8, randomize_noise=False)
 
+    return generate, latents
+
+
+def bench(resolution: int, batch: int, iters: int) -> dict:
+    generate, latents = build_generate(resolution, batch)
     t0 = time.perf_counter()
     generate(latents).numpy()  # trace + first run
     first = time.perf_counter() - t0
