@@ -53,7 +53,8 @@ def test_flops_dtypes_and_casts_of_a_hand_built_graph():
     assert [n.flops for n in matmuls] == [2 * 4 * 6 * 7] * 2 and all(n.function and n.calls == 1 for n in matmuls)
     assert all(n.dtype == "float32" for n in audit.nodes)
     assert audit.share("float16") == 0.0 and audit.share("float32") == 1.0
-    assert audit.casts[("float32", "float16")] == 1 and audit.cast_elements[("float32", "float16")] == 2 * 8 * 8 * 3
+    assert audit.cast_counts(floats_only=True) == {("float32", "float16"): 1}
+    assert audit.cast_elements(floats_only=True) == {("float32", "float16"): 2 * 8 * 8 * 3}
 
 
 def _step_audits(resolution, precision, num_fp16_res=None):
@@ -85,6 +86,16 @@ def test_num_fp16_res_4_computes_exactly_the_top_four_resolutions_in_float16():
         # The mapping network's dense layers (no resolution) stay in float32.
         mapping = [n for n in audit.select(("matmul",)) if n.resolution is None and "G_mapping" in n.name]
         assert mapping and {n.dtype for n in mapping} == {"float32"}, name
+
+
+def test_num_fp16_res_casts_activations_once_at_the_float32_boundary():
+    """D's activations go from one float16 resolution to the next without a float32 round trip."""
+    setup = build_train_step(distribute.make_strategy("default"), 64, 4, 64, "mixed_float16", 4, **TINY)
+    forward = tf.function(lambda x: setup.D(x, lod_range=(0, 1)))
+    audit = audit_graph(forward.get_concrete_function(tf.TensorSpec([4, 64, 64, 3])))
+    to_float32 = [c for c in audit.casts if (c.src, c.dst) == ("float16", "float32") and len(c.shape or ()) == 4]
+    # Only into the float32 4x4 block: one activation and the 4x4 FromRGB of the fade.
+    assert to_float32 and all(c.shape[1] == 4 for c in to_float32), [(c.name, c.shape) for c in to_float32]
 
 
 def test_host_sync_counter_counts_every_kind_of_pull():

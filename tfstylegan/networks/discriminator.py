@@ -120,17 +120,24 @@ class DBasic(Network):
         lod_in = tf.cast(self.lod, self.compute_dtype)
         log2 = self.resolution_log2
 
-        # Between resolutions, activations are in this network's dtype: with a per-resolution
-        # precision (see resolution_layers) the layers of neighbouring resolutions differ.
-        def fromrgb(x, res):  # res = 2..log2
-            return tf.cast(self.fromrgb[res - 2](x), self.compute_dtype)
+        # With a per-resolution precision (see resolution_layers) neighbouring resolutions
+        # compute in different dtypes: activations are cast once, to the dtype of the
+        # resolution they go to (casting to this network's dtype in between would take
+        # float16 activations to float32 and back at every resolution).
+        dtype = {res: group[0].compute_dtype for res, group in self.resolution_layers().items()}
 
-        def block(x, res):  # res = 3..log2
+        def fromrgb(x, res):  # res = 2..log2
+            return tf.cast(self.fromrgb[res - 2](x), dtype[res])
+
+        def block(x, res):  # res = 3..log2; the output goes on at resolution res - 1
             conv0, conv1 = self.blocks[res - 3]
             x = conv0(x)
             if c.blur_filter:
                 x = ops.blur2d(x, c.blur_filter)
-            return tf.cast(conv1(x), self.compute_dtype)
+            return tf.cast(conv1(x), dtype[res - 1])
+
+        def fade_in(x, y, lod):  # x + (y - x) * (lod_in - lod), in the dtype of x and y
+            return ops.lerp(x, y, tf.cast(lod_in - lod, x.dtype))
 
         if self.structure == "fixed":
             x = fromrgb(images, log2)
@@ -143,7 +150,7 @@ class DBasic(Network):
                 lod = log2 - res
                 x = block(x, res)
                 img = ops.downscale2d(img)
-                x = ops.lerp_clip(x, fromrgb(img, res - 1), lod_in - lod)
+                x = ops.lerp_clip(x, fromrgb(img, res - 1), tf.cast(lod_in - lod, x.dtype))
         else:
             # Recursive: the mirror image of G. Blocks finer than the current lod are
             # never computed; the input is box-downscaled straight to the needed level.
@@ -160,7 +167,7 @@ class DBasic(Network):
                 x = block(x, res)
 
                 def fade():
-                    return ops.lerp(x, fromrgb(ops.downscale2d(images, 2 ** (lod + 1)), res - 1), lod_in - lod)
+                    return fade_in(x, fromrgb(ops.downscale2d(images, 2 ** (lod + 1)), res - 1), lod)
 
                 return lod_cond(lod_in, ">", lod, lod_range, fade, lambda: x)
 

@@ -78,13 +78,45 @@ class ComputeNode:
     calls: int
 
 
+@dataclasses.dataclass(frozen=True)
+class CastNode:
+    """One ``Cast`` of a traced graph: ``src`` -> ``dst`` dtype, its output ``shape`` (None = unknown)."""
+
+    function: str
+    name: str
+    src: str
+    dst: str
+    shape: tuple | None
+    calls: int
+
+    @property
+    def elements(self) -> int:
+        """Elements converted per call (0 when the shape is unknown)."""
+        return _prod(self.shape) if _known(self.shape) else 0
+
+
 @dataclasses.dataclass
 class GraphAudit:
     """The convolutions, matrix products and casts of one traced function."""
 
     nodes: list[ComputeNode]
-    casts: collections.Counter  # (src dtype, dst dtype) -> nodes, counted per call site.
-    cast_elements: collections.Counter  # (src dtype, dst dtype) -> elements converted per call.
+    casts: list[CastNode]
+
+    def cast_counts(self, floats_only: bool = False) -> collections.Counter:
+        """``(src, dst) -> casts`` (per call site); ``floats_only``: between floating types only."""
+        out = collections.Counter()
+        for c in self.casts:
+            if not floats_only or ("float" in c.src and "float" in c.dst):
+                out[c.src, c.dst] += c.calls
+        return out
+
+    def cast_elements(self, floats_only: bool = False) -> collections.Counter:
+        """``(src, dst) -> elements converted`` (per call site)."""
+        out = collections.Counter()
+        for c in self.casts:
+            if not floats_only or ("float" in c.src and "float" in c.dst):
+                out[c.src, c.dst] += c.elements * c.calls
+        return out
 
     def select(self, kinds=("conv", "depthwise"), dtype: str | None = None) -> list[ComputeNode]:
         """The nodes of ``kinds`` (and of ``dtype``, if given)."""
@@ -113,7 +145,7 @@ class GraphAudit:
 
     def num_casts(self) -> int:
         """Cast nodes, counted per call site."""
-        return sum(self.casts.values())
+        return sum(c.calls for c in self.casts)
 
 
 def _dtype(attr_value) -> str:
@@ -249,14 +281,13 @@ def audit_graph(concrete_function) -> GraphAudit:
             for i, arg in enumerate(fdef.signature.input_arg)
         }
         bodies.append((name, _Body(fdef.node_def, library, args, flat_refs=False), count))
-    audit = GraphAudit([], collections.Counter(), collections.Counter())
+    audit = GraphAudit([], [])
     for function, body, count in bodies:
         for node in body.nodes:
             if node.op == "Cast":
-                key = (_dtype(node.attr["SrcT"]), _dtype(node.attr["DstT"]))
-                audit.casts[key] += count
                 shape = (_shapes(node.attr) or [None])[0]
-                audit.cast_elements[key] += _prod(shape) * count if _known(shape) else 0
+                src, dst = _dtype(node.attr["SrcT"]), _dtype(node.attr["DstT"])
+                audit.casts.append(CastNode(function, node.name, src, dst, None if shape is None else tuple(shape), count))
                 continue
             kind = COMPUTE_OPS.get(node.op)
             if kind is None:
@@ -273,4 +304,4 @@ def audit_graph(concrete_function) -> GraphAudit:
     return audit
 
 
-__all__ = ["COMPUTE_OPS", "ComputeNode", "GraphAudit", "audit_graph"]
+__all__ = ["COMPUTE_OPS", "CastNode", "ComputeNode", "GraphAudit", "audit_graph"]
