@@ -18,6 +18,9 @@ Modules, from the inside out:
   and its checks; the original train.py configurations and ``tiny``.
 - :mod:`~tfstylegan.training.trainer`: :class:`Trainer`, the host loop (schedule, ticks,
   logs, TensorBoard, snapshots, checkpoints, resume).
+- :mod:`~tfstylegan.training.graph_audit`, :mod:`~tfstylegan.training.loop_audit`: checks for
+  GPU readiness that run on a CPU: the dtype and FLOPs of every convolution of a traced
+  step; the retraces and host syncs of a training run.
 
 Names are imported on first use, so reading the presets does not load TensorFlow.
 """
