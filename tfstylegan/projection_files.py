@@ -1,0 +1,116 @@
+"""Files of a projection: target images in (crop, resize), per-target results out.
+
+A projected target is a folder holding:
+
+- ``target.png``: the target as projected (center-cropped and resized to the network's
+  resolution, see :func:`prepare_target`);
+- ``proj.png``: the projection, ``Gs.synthesis`` of the dlatents with the noise maps;
+- ``dlatents.npz``: ``dlatents`` float32 ``[num_layers, dlatent_size]`` and one noise map
+  per layer, ``noise0``, ``noise1``, ... float32 ``[1, H, W, 1]`` (the layout of the
+  network's own noise inputs ``Gs.synthesis.noise_inputs``).
+
+Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import PIL.Image
+import PIL.ImageOps
+
+from tfstylegan.video_writer import atomic_output
+
+
+def prepare_target(image, resolution: int, num_channels: int) -> np.ndarray:
+    """A target as uint8 ``[resolution, resolution, num_channels]``.
+
+    The image (a PIL image or a uint8 ``[H, W]`` / ``[H, W, C]`` array) is converted to
+    grayscale or RGB (alpha dropped), center-cropped to the largest square and resized
+    with a Lanczos filter when its side is not ``resolution``.
+    """
+    if isinstance(image, np.ndarray):
+        if (
+            image.dtype != np.uint8
+            or image.ndim not in (2, 3)
+            or (image.ndim == 3 and image.shape[2] not in (1, 3, 4))
+        ):
+            raise ValueError(
+                f"a target array must be uint8 [H, W] or [H, W, 1|3|4], got {image.dtype} {image.shape}"
+            )
+        image = PIL.Image.fromarray(image[:, :, 0] if image.ndim == 3 and image.shape[2] == 1 else image)
+    image = image.convert("L" if num_channels == 1 else "RGB")
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    if side != resolution:
+        image = image.resize((resolution, resolution), PIL.Image.Resampling.LANCZOS)
+    array = np.asarray(image, dtype=np.uint8)
+    return array[:, :, np.newaxis] if array.ndim == 2 else array  # [R, R, C]
+
+
+def load_target(path: str | os.PathLike, resolution: int, num_channels: int) -> np.ndarray:
+    """:func:`prepare_target` of an image file (its EXIF orientation applied)."""
+    try:
+        with PIL.Image.open(path) as image:
+            image = PIL.ImageOps.exif_transpose(image)
+            image.load()
+    except (OSError, PIL.UnidentifiedImageError) as exc:
+        raise ValueError(f"{os.fspath(path)}: cannot read the image ({exc})") from None
+    return prepare_target(image, resolution, num_channels)
+
+
+def _write_png(path: str, image: np.ndarray) -> None:
+    """A uint8 ``[H, W, 1 or 3]`` image as a PNG file, written atomically."""
+    pil = PIL.Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
+    with atomic_output(path) as temp:
+        pil.save(temp, format="PNG")
+
+
+def write_projection(outdir: str | os.PathLike, result, index: int = 0) -> None:
+    """Write target ``index`` of a :class:`~tfstylegan.projection.ProjectionResult` into ``outdir``.
+
+    Writes ``target.png``, ``proj.png`` and ``dlatents.npz`` (see the module docstring).
+    """
+    outdir = os.fspath(outdir)
+    os.makedirs(outdir, exist_ok=True)
+    _write_png(os.path.join(outdir, "target.png"), result.targets[index])
+    _write_png(os.path.join(outdir, "proj.png"), result.images[index])
+    arrays = {"dlatents": np.asarray(result.dlatents[index], np.float32)}
+    arrays.update(
+        {f"noise{k}": np.asarray(v[index : index + 1], np.float32) for k, v in enumerate(result.noise)}
+    )
+    with atomic_output(os.path.join(outdir, "dlatents.npz")) as temp, open(temp, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def load_projection(path: str | os.PathLike, Gs=None) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``(dlatents [num_layers, dlatent_size], noise maps [1, H, W, 1] per layer)`` of a ``dlatents.npz``.
+
+    ``path`` is the file or its folder. With ``Gs``, the shapes are checked against the network.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, "dlatents.npz")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read the projection ({exc})") from None
+    if "dlatents" not in arrays or arrays["dlatents"].ndim != 2:
+        raise ValueError(f"{path}: expected 'dlatents' [num_layers, dlatent_size], got keys {sorted(arrays)}")
+    noise = [arrays[f"noise{k}"] for k in range(len(arrays)) if f"noise{k}" in arrays]
+    if Gs is not None:
+        want = (Gs.num_layers, Gs.cfg.dlatent_size)
+        if arrays["dlatents"].shape != want:
+            raise ValueError(
+                f"{path}: dlatents {arrays['dlatents'].shape} do not fit this network, which needs {want}"
+            )
+        shapes = [tuple(v.shape) for v in Gs.synthesis.noise_inputs]
+        if [v.shape for v in noise] != shapes:
+            raise ValueError(
+                f"{path}: noise maps {[v.shape for v in noise]} do not fit this network's {shapes}"
+            )
+    return arrays["dlatents"].astype(np.float32), [v.astype(np.float32) for v in noise]
