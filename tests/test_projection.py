@@ -239,3 +239,12 @@ def test_bad_settings_are_reported(Gs):
     proj = projector(Gs, batch_size=1)
     with pytest.raises(ValueError, match=r"targets must be uint8 \[n, 32, 32, 3\]"):
         proj.run(np.zeros([2, 32, 32, 3], np.uint8), steps=1)
+
+
+def test_load_projection_checks_the_file_against_the_network(Gs, tmp_path):
+    np.savez(tmp_path / "dlatents.npz", dlatents=np.zeros([8, 16], np.float32))
+    with pytest.raises(ValueError, match=r"dlatents \(8, 16\) do not fit this network, which needs \(8, 32\)"):
+        projection.load_projection(tmp_path, Gs)
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="junk.npz: cannot read the projection"):
+        projection.load_projection(tmp_path / "junk.npz")

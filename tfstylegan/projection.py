@@ -51,7 +51,8 @@ SPACES = ("w", "wplus")
 NOISE_INITS = ("random", "stored")
 DISTANCE_RESOLUTION = 256  # larger images are box-downsampled to this before the distance
 
-# distance(images_a, images_b): NHWC float32 in [0, 255] -> per-image distances [N] (or [N, 1]).
+# distance(images_a, images_b): NHWC float32 RGB in [0, 255] -> per-image distances [N] (or [N, 1]),
+# e.g. tfstylegan.metrics.lpips.LPIPS. Grayscale images are given as three equal channels.
 Distance = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
 
@@ -167,8 +168,9 @@ class Projector:
 
     Args:
         Gs: The generator (its weights are not changed).
-        distance: Perceptual distance such as LPIPS: NHWC float32 images in [0, 255] ->
-            ``[N]`` distances. None = the pixel loss alone, with a warning.
+        distance: Perceptual distance such as LPIPS: NHWC float32 RGB images in [0, 255]
+            -> ``[N]`` distances (grayscale as three equal channels). None = the pixel loss
+            alone, with a warning.
         space: ``'w'`` (one w per target) or ``'wplus'`` (one w per layer).
         batch_size: Targets per :meth:`run` (fewer are padded with copies of the last).
         mse_weight: Weight of the mean squared pixel error; None = 0 with a distance, 1 without.
@@ -254,6 +256,8 @@ class Projector:
         if self.distance is None:
             return tf.zeros_like(mse), mse
         scaled = [box_downsample((x + 1.0) * 127.5, DISTANCE_RESOLUTION) for x in (images, self.targets)]
+        if images.shape[3] == 1:  # grayscale: the distance sees three equal channels
+            scaled = [tf.tile(x, [1, 1, 1, 3]) for x in scaled]  # [B, r, r, 3]
         dist = tf.cast(
             tf.reshape(self.distance(*scaled), [self.batch_size]), tf.float32
         )  # [B, 1] or [B] -> [B]
