@@ -87,8 +87,9 @@ def _check_frame(frame: np.ndarray, size: tuple | None) -> np.ndarray:
 class _GifStream:
     """An animated GIF written frame by frame to an open binary file.
 
-    Pillow encodes each frame as a one-frame GIF with an adaptive palette; its palette
-    and LZW data are copied into the stream as a frame with a local colour table.
+    Pillow encodes each frame as a one-frame GIF with its own palette (octree
+    quantisation); its palette and LZW data are copied into the stream as a frame with a
+    local colour table.
     """
 
     def __init__(self, file, delay_cs: int):
@@ -97,8 +98,10 @@ class _GifStream:
         self.started = False
 
     def append(self, frame: np.ndarray) -> None:
-        image = PIL.Image.fromarray(frame[:, :, 0] if frame.shape[2] == 1 else frame)
-        image = image.convert("P", palette=PIL.Image.Palette.ADAPTIVE, colors=256)
+        if frame.shape[2] == 1:  # 256 gray levels: exact
+            image = PIL.Image.fromarray(frame[:, :, 0], "L")
+        else:  # octree: ~100x faster than median cut at 256x256, ~2x its error on smooth images
+            image = PIL.Image.fromarray(frame, "RGB").quantize(256, method=PIL.Image.Quantize.FASTOCTREE)
         buffer = io.BytesIO()
         image.save(buffer, format="GIF")
         palette, flags, image_data = _split_single_gif(buffer.getvalue())
