@@ -200,3 +200,14 @@ def test_gif_of_gray_frames_is_exact(tmp_path):
     decoded, durations = read_gif(tmp_path / "g.gif")
     np.testing.assert_array_equal(decoded, np.repeat(np.stack(frames), 3, axis=3))
     assert durations == [40] * 5
+
+
+def test_progress_bar_writes_a_line_per_tenth_outside_a_terminal():
+    import io
+
+    stream = io.StringIO()
+    bar = video.ProgressBar("frames", stream)
+    for done in range(0, 101, 5):
+        bar(done, 100)
+    lines = stream.getvalue().splitlines()
+    assert [line.split()[1] for line in lines] == [f"{k}/100" for k in range(0, 101, 10)]
