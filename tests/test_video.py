@@ -9,7 +9,6 @@ import pytest
 
 import tfstylegan
 from tfstylegan import projection, video
-from tfstylegan.figures import seed_latents
 from tfstylegan.rendering import Renderer
 from tfstylegan.video_writer import VideoWriter, mp4_available
 
@@ -25,6 +24,11 @@ def Gs(data_dir):
 @pytest.fixture(scope="module")
 def renderer(Gs):
     return Renderer(Gs, 4)
+
+
+def seed_latents(seeds, latent_size):
+    """The convention: seed s means ``RandomState(s).randn(latent_size)``."""
+    return np.stack([np.random.RandomState(s).randn(latent_size) for s in seeds]).astype(np.float32)
 
 
 def read_gif(path) -> tuple[np.ndarray, list]:
