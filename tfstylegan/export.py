@@ -35,6 +35,7 @@ import keras
 import tensorflow as tf
 
 from tfstylegan.networks import DBasic, GStyle
+from tfstylegan.noise import SampleNoise
 from tfstylegan.ops import convert_images_to_uint8
 
 _BUNDLE_KEYS = ("G", "D", "Gs")
@@ -108,28 +109,6 @@ def save_keras(path: str | os.PathLike, Gs: GStyle, G: GStyle | None = None, D: 
     _replace_atomically(model.save, path, suffix=".keras")
 
 
-class _SampleNoise:
-    """Noise source for the synthesis network: per-row stateless draws.
-
-    Row ``i`` of every draw depends only on ``seeds[i]`` and the draw's index, so an
-    image does not depend on the other rows of its batch.
-    """
-
-    def __init__(self, seeds: tf.Tensor):
-        self.seeds = tf.cast(seeds, tf.int64)  # [N]
-        self.draws = 0
-
-    def normal(self, shape, dtype=tf.float32):
-        self.draws += 1
-        index = tf.constant(self.draws, tf.int64)
-        row_shape = list(shape[1:])
-
-        def row(seed):
-            return tf.random.stateless_normal(row_shape, seed=tf.stack([seed, index]), dtype=dtype)
-
-        return tf.map_fn(row, self.seeds, fn_output_signature=tf.TensorSpec(row_shape, dtype))
-
-
 class GsServing(tf.Module):
     """A ``tf.Module`` around ``Gs`` with the serving functions of :func:`export_saved_model`."""
 
@@ -170,7 +149,7 @@ class GsServing(tf.Module):
 
     def _serve_random_noise(self, latents, labels, truncation_psi, truncation_cutoff, noise_seeds):
         dlatents = self._dlatents(latents, labels, truncation_psi, truncation_cutoff)
-        images = self.Gs.synthesis(dlatents, randomize_noise=True, rng=_SampleNoise(noise_seeds))
+        images = self.Gs.synthesis(dlatents, randomize_noise=True, rng=SampleNoise(noise_seeds))
         return {"images": convert_images_to_uint8(images)}
 
     def _info(self):

@@ -31,6 +31,7 @@ import PIL.Image
 import tensorflow as tf
 
 from tfstylegan.networks import DBasic, GStyle
+from tfstylegan.noise import PerImageNoise, seed_noise
 from tfstylegan.ops import convert_images_to_uint8
 from tfstylegan.resolution import resolution_log2
 
@@ -141,27 +142,6 @@ def _tile_label(Gs: GStyle, label: np.ndarray | None, n: int) -> np.ndarray | No
     if label.shape[0] != label_size:
         raise ValueError(f"a label needs {label_size} values, got {label.shape[0]}")
     return np.tile(label[np.newaxis], [n, 1])
-
-
-class PerImageNoise:
-    """A noise source for ``Gs.generate(rng=...)`` with one ``tf.random.Generator`` per image.
-
-    Draw ``k`` of image ``i`` is the ``k``-th draw of ``generators[i]`` with batch size
-    1, so an image's noise does not depend on the other images of the batch.
-    """
-
-    def __init__(self, generators: Sequence[tf.random.Generator]):
-        self.generators = list(generators)
-
-    def normal(self, shape, dtype=tf.float32):
-        if int(shape[0]) != len(self.generators):
-            raise ValueError(f"noise for {int(shape[0])} images, but {len(self.generators)} generators")
-        return tf.concat([g.normal([1, *shape[1:]], dtype=dtype) for g in self.generators], axis=0)
-
-
-def seed_noise(seeds: Sequence[int]) -> list[tf.random.Generator]:
-    """The noise generator of each seed's image: ``tf.random.Generator.from_seed(seed)``."""
-    return [tf.random.Generator.from_seed(seed) for seed in seeds]
 
 
 # ----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 
 import tensorflow as tf
 
-from tfstylegan.networks.synthesis import DEFAULT_RANDOM
+from tfstylegan.noise import DEFAULT_RANDOM
 
 # ----------------------------------------------------------------------------- helpers
 

@@ -9,7 +9,8 @@ import tensorflow as tf
 from tfstylegan import ops
 from tfstylegan.networks.base import Network
 from tfstylegan.networks.mapping import MAPPING_KWARGS, GMapping
-from tfstylegan.networks.synthesis import DEFAULT_RANDOM, SYNTHESIS_KWARGS, GSynthesis
+from tfstylegan.networks.synthesis import SYNTHESIS_KWARGS, GSynthesis
+from tfstylegan.noise import DEFAULT_RANDOM
 
 # The original G_style keyword arguments and their defaults.
 STYLE_KWARGS = dict(

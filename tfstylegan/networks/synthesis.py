@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tfstylegan import layers, ops
 from tfstylegan.networks.base import Network, lod_cond
+from tfstylegan.noise import DEFAULT_RANDOM
 
 # The original G_synthesis keyword arguments and their defaults.
 SYNTHESIS_KWARGS = dict(
@@ -28,21 +29,6 @@ SYNTHESIS_KWARGS = dict(
     blur_filter=[1, 2, 1],  # Separable low-pass taps after each upsampling; None = none.
     structure="auto",  # How lod is applied: 'fixed', 'linear' or 'recursive' (= 'auto').
 )
-
-
-class _DefaultRandom:
-    """Random draws through TensorFlow's stateful ops, used when no generator is given."""
-
-    @staticmethod
-    def normal(shape, dtype=tf.float32):
-        return tf.random.normal(shape, dtype=dtype)
-
-    @staticmethod
-    def uniform(shape, minval=0, maxval=None, dtype=tf.float32):
-        return tf.random.uniform(shape, minval, maxval, dtype=dtype)
-
-
-DEFAULT_RANDOM = _DefaultRandom()
 
 
 @keras.saving.register_keras_serializable(package="tfstylegan")

@@ -7,6 +7,7 @@ import PIL.Image
 import tensorflow as tf
 
 from tfstylegan.data.pipeline import adjust_dynamic_range
+from tfstylegan.noise import FixedNoise
 
 
 def create_image_grid(images: np.ndarray, grid_size: tuple[int, int]) -> np.ndarray:
@@ -33,27 +34,6 @@ def save_image_grid(images: np.ndarray, path: str, drange, grid_size: tuple[int,
     with tf.io.gfile.GFile(path, "wb") as f:
         image.save(f, format="PNG")
     return grid
-
-
-class FixedNoise:
-    """A ``tf.random.Generator`` stand-in whose draws are the same on every call.
-
-    Draw ``k`` of a traced call is ``stateless_normal(seed=[seed + offset, k])``, so the
-    snapshot fakes use the same noise each time (and do not advance the training RNG).
-    """
-
-    def __init__(self, seed: int, offset: tf.Tensor | int = 0):
-        self.seed, self.offset, self.count = int(seed), offset, 0
-
-    def _key(self):
-        self.count += 1
-        return tf.stack([tf.cast(self.seed + self.offset, tf.int32), tf.constant(self.count, tf.int32)])
-
-    def normal(self, shape, dtype=tf.float32):
-        return tf.random.stateless_normal(shape, seed=self._key(), dtype=dtype)
-
-    def uniform(self, shape, minval=0, maxval=None, dtype=tf.float32):
-        return tf.random.stateless_uniform(shape, seed=self._key(), minval=minval, maxval=maxval, dtype=dtype)
 
 
 class FakesRenderer:
