@@ -29,7 +29,7 @@ _EXPORTS = {
     "DBasic": "tfstylegan.networks",
     "GMapping": "tfstylegan.networks",
     "GSynthesis": "tfstylegan.networks",
-    "convert_images_to_uint8": "tfstylegan.ops",
+    "convert_images_to_uint8": "tfstylegan.images",
     "training_schedule": "tfstylegan.schedule",
 }
 

@@ -34,9 +34,9 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from tfstylegan.images import convert_images_to_uint8
 from tfstylegan.networks import DBasic, GStyle
 from tfstylegan.noise import SampleNoise
-from tfstylegan.ops import convert_images_to_uint8
 
 _BUNDLE_KEYS = ("G", "D", "Gs")
 

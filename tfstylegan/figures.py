@@ -30,9 +30,9 @@ import numpy as np
 import PIL.Image
 import tensorflow as tf
 
+from tfstylegan.images import blank_image, convert_images_to_uint8, image_grid, to_pil
 from tfstylegan.networks import DBasic, GStyle
 from tfstylegan.noise import PerImageNoise, seed_noise
-from tfstylegan.ops import convert_images_to_uint8
 from tfstylegan.resolution import resolution_log2
 
 # Layer ranges by name (the paper's section 3.1): coarse = 4x4-8x8, middle = 16x16-32x32,
@@ -238,37 +238,6 @@ def _synthesize_uint8(Gs: GStyle, dlatents: np.ndarray, batch_size: int = 1) -> 
 
 
 # ----------------------------------------------------------------------------------
-# Grids and PIL.
-
-
-def image_grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
-    """Images ``[N, H, W, C]`` tiled row by row into ``[rows * H, cols * W, C]``.
-
-    ``cols`` defaults to ``ceil(sqrt(N))`` and ``rows`` is ``ceil(N / cols)``, as the
-    original ``create_image_grid``; cells without an image stay black.
-    """
-    n, h, w, c = images.shape
-    cols = max(int(np.ceil(np.sqrt(n))), 1) if not cols else int(cols)
-    rows = max(-(-n // cols), 1)
-    grid = np.zeros([rows * h, cols * w, c], dtype=images.dtype)
-    for idx in range(n):
-        y, x = (idx // cols) * h, (idx % cols) * w
-        grid[y : y + h, x : x + w] = images[idx]
-    return grid
-
-
-def to_pil(image: np.ndarray) -> PIL.Image.Image:
-    """A uint8 ``[H, W, C]`` image (C = 1 or 3) as a PIL ``L`` or ``RGB`` image."""
-    if image.ndim == 3 and image.shape[2] == 1:
-        return PIL.Image.fromarray(image[:, :, 0], "L")
-    return PIL.Image.fromarray(image, "RGB")
-
-
-def _canvas(Gs: GStyle, width: int, height: int) -> PIL.Image.Image:
-    return PIL.Image.new("L" if Gs.cfg.num_channels == 1 else "RGB", (width, height), "white")
-
-
-# ----------------------------------------------------------------------------------
 # The paper's figures.
 
 
@@ -332,7 +301,7 @@ def uncurated_figure(
             noise=None if noise is None else [noise[i] for i in idx],
             batch_size=batch_size,
         )
-    canvas = _canvas(Gs, sum(res // 2**lod for lod in lods), res * rows)
+    canvas = blank_image(sum(res // 2**lod for lod in lods), res * rows, Gs.cfg.num_channels)
     image_iter = iter(images)
     x = 0
     for lod in lods:
@@ -407,7 +376,7 @@ def style_mixing_figure(
 
     src, dst = dlatents_of(col_seeds), dlatents_of(row_seeds)
     src_images, dst_images = _synthesize_uint8(Gs, src, batch_size), _synthesize_uint8(Gs, dst, batch_size)
-    canvas = _canvas(Gs, res * (len(col_seeds) + 1), res * (len(row_seeds) + 1))
+    canvas = blank_image(res * (len(col_seeds) + 1), res * (len(row_seeds) + 1), Gs.cfg.num_channels)
     for col, image in enumerate(src_images):
         canvas.paste(to_pil(image), ((col + 1) * res, 0))
     for row, image in enumerate(dst_images):
@@ -452,7 +421,7 @@ def noise_detail_figure(
     half = res // 2
     # The original crops (650, 180)-(906, 436) of 1024 x 1024 images.
     x0, y0, size = 650 * res // 1024, 180 * res // 1024, max(256 * res // 1024, 1)
-    canvas = _canvas(Gs, res * 3, res * len(seeds))
+    canvas = blank_image(res * 3, res * len(seeds), Gs.cfg.num_channels)
     for row, seed in enumerate(seeds):
         latents = np.repeat(seed_latents([seed], Gs.cfg.latent_size), num_samples, axis=0)
         images = generate_uint8(
@@ -471,7 +440,7 @@ def noise_detail_figure(
             canvas.paste(crop, (res + (i % 2) * half, row * res + (i // 2) * half))
         std = np.std(np.mean(images, axis=3), axis=0) * 4  # [R, R]
         std = np.clip(std + 0.5, 0, 255).astype(np.uint8)
-        canvas.paste(PIL.Image.fromarray(std, "L"), (res * 2, row * res))
+        canvas.paste(to_pil(std), (res * 2, row * res))
     return canvas
 
 
@@ -542,7 +511,7 @@ def noise_components_figure(
     finally:
         for var, value in zip(noise_vars, stored):
             var.assign(value)
-    canvas = _canvas(Gs, res * len(seeds), res * 2)
+    canvas = blank_image(res * len(seeds), res * 2, Gs.cfg.num_channels)
     left, right = (0, 0, half, res), (half, 0, res, res)
     for col in range(len(seeds)):
         x = col * res
@@ -572,7 +541,7 @@ def truncation_figure(
     latents = seed_latents(seeds, Gs.cfg.latent_size)
     labels = _tile_label(Gs, label, len(seeds))
     dlatents = Gs.mapping(tf.constant(latents), None if labels is None else tf.constant(labels))
-    canvas = _canvas(Gs, res * len(psis), res * len(seeds))
+    canvas = blank_image(res * len(psis), res * len(seeds), Gs.cfg.num_channels)
     for row in range(len(seeds)):
         row_dlatents = np.concatenate(
             [Gs.truncate(dlatents[row : row + 1], float(psi), cutoff).numpy() for psi in psis]

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from tfstylegan.images import convert_images_to_uint8  # noqa: F401  (defined with the other image conversions)
+
 LRELU_ALPHA = 0.2
 
 
@@ -154,19 +156,3 @@ def nhwc_to_nchw(x):
     if isinstance(x, np.ndarray):
         return np.transpose(x, [0, 3, 1, 2])
     return tf.transpose(x, [0, 3, 1, 2])
-
-
-def convert_images_to_uint8(images, drange=(-1, 1)):
-    """Network images -> uint8, like the original ``tflib.convert_images_to_uint8``.
-
-    Maps ``drange`` onto [0, 255] by ``x * scale + (0.5 - drange[0] * scale)`` and then a
-    saturating cast (clamp to [0, 255], truncate), i.e. rounding half up for in-range
-    values. Works on NHWC tensors or numpy arrays and keeps the layout.
-    """
-    scale = 255.0 / (drange[1] - drange[0])
-    offset = 0.5 - drange[0] * scale
-    if isinstance(images, np.ndarray):
-        y = images.astype(np.float32) * np.float32(scale) + np.float32(offset)
-        return np.clip(y, 0, 255).astype(np.uint8)
-    y = tf.cast(images, tf.float32) * scale + offset
-    return tf.saturate_cast(y, tf.uint8)

@@ -186,17 +186,17 @@ def _label(Gs):
 
 
 def _save_images(images, names: Sequence[str]) -> None:
-    from tfstylegan.figures import image_grid, to_pil
+    from tfstylegan.images import image_grid, write_png
 
     os.makedirs(FLAGS.outdir, exist_ok=True)
     if FLAGS.grid:
         path = os.path.join(FLAGS.outdir, "grid.png")
-        to_pil(image_grid(images, FLAGS.grid_cols or None)).save(path)
+        write_png(path, image_grid(images, FLAGS.grid_cols or None))
         print(path)
         return
     for image, name in zip(images, names):
         path = os.path.join(FLAGS.outdir, name)
-        to_pil(image).save(path)
+        write_png(path, image)
         print(path)
 
 
@@ -294,9 +294,11 @@ def _figure(Gs, figure: str, label) -> None:
             truncation_cutoff=cutoff,
             **kwargs,
         )
+    from tfstylegan.images import write_png
+
     os.makedirs(FLAGS.outdir, exist_ok=True)
     path = os.path.join(FLAGS.outdir, FIGURES[figure])
-    image.save(path)
+    write_png(path, image)
     print(f"{path}  ({image.width}x{image.height})")
 
 

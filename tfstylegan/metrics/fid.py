@@ -44,6 +44,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfstylegan.images import quantize_images
 from tfstylegan.metrics.base import MetricContext, Progress, fake_batches, label_sampler_from_array
 from tfstylegan.metrics.frechet import feature_statistics, frechet_distance
 from tfstylegan.metrics.inception import (
@@ -64,18 +65,6 @@ output would (weights, input size); :class:`InceptionFeatures` has one.
 
 # ----------------------------------------------------------------------------------
 # Image conventions.
-
-
-def quantize_images(images: tf.Tensor) -> tf.Tensor:
-    """Round float images in [-1, 1] to the 256 levels of 8-bit images, kept in [-1, 1].
-
-    The original converts its fakes to uint8 before Inception
-    (``x * 127.5 + 127.5``, rounded half up, clipped to [0, 255]); the reals are uint8
-    anyway. Doing the same keeps fakes and reals on the same footing.
-    """
-    images = tf.convert_to_tensor(images, dtype=tf.float32)
-    levels = tf.clip_by_value(tf.floor(images * 127.5 + 128.0), 0.0, 255.0)  # 0..255
-    return levels / 127.5 - 1.0
 
 
 def _to_float_images(images: Any) -> tf.Tensor:

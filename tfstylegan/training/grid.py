@@ -3,36 +3,27 @@
 from __future__ import annotations
 
 import numpy as np
-import PIL.Image
 import tensorflow as tf
 
-from tfstylegan.data.pipeline import adjust_dynamic_range
+from tfstylegan.images import image_grid, to_uint8_half_even, write_png
 from tfstylegan.noise import FixedNoise
 
 
 def create_image_grid(images: np.ndarray, grid_size: tuple[int, int]) -> np.ndarray:
     """Tiles NHWC images row by row into one ``[gh*H, gw*W, C]`` image (missing cells stay 0)."""
     gw, gh = grid_size
-    n, h, w, c = images.shape
-    grid = np.zeros([gh * h, gw * w, c], dtype=images.dtype)
-    for idx in range(min(n, gw * gh)):
-        y, x = (idx // gw) * h, (idx % gw) * w
-        grid[y : y + h, x : x + w] = images[idx]
-    return grid
+    return image_grid(images, cols=gw, rows=gh)
 
 
 def to_uint8(images: np.ndarray, drange) -> np.ndarray:
     """Images in ``drange`` to uint8 as the original snapshots do (``np.rint``, clip)."""
-    images = adjust_dynamic_range(np.asarray(images, np.float32), drange, (0, 255))
-    return np.rint(images).clip(0, 255).astype(np.uint8)
+    return to_uint8_half_even(images, drange)
 
 
 def save_image_grid(images: np.ndarray, path: str, drange, grid_size: tuple[int, int]) -> np.ndarray:
-    """Writes NHWC images in ``drange`` as one PNG grid; returns the uint8 ``[H, W, C]`` grid."""
-    grid = to_uint8(create_image_grid(np.asarray(images), grid_size), drange)
-    image = PIL.Image.fromarray(grid[:, :, 0] if grid.shape[2] == 1 else grid, "L" if grid.shape[2] == 1 else "RGB")
-    with tf.io.gfile.GFile(path, "wb") as f:
-        image.save(f, format="PNG")
+    """Writes NHWC images in ``drange`` as one PNG grid (atomically); returns the uint8 ``[H, W, C]`` grid."""
+    grid = to_uint8(create_image_grid(images, grid_size), drange)
+    write_png(path, grid)
     return grid
 
 
