@@ -43,6 +43,23 @@ def reference(Gs, seed, labels=None, psi=0.7, cutoff=8, rng=None):
     return tfstylegan.convert_images_to_uint8(images).numpy()[0]
 
 
+def tiny_gs(**kwargs):
+    return tfstylegan.GStyle(name="Gs", resolution=8, num_channels=3, fmap_base=32, fmap_max=8, latent_size=8,
+                             dlatent_size=8, mapping_fmaps=8, mapping_layers=2, **kwargs)
+
+
+def test_gs_generate_defaults_are_the_networks_configuration(small):
+    _, _, Gs = small
+    z = np.random.RandomState(0).randn(2, Gs.cfg.latent_size)
+    np.testing.assert_array_equal(Gs.generate(z, randomize_noise=False), Gs.generate(z, None, 0.7, 8, randomize_noise=False))
+    Gs = tiny_gs(truncation_psi=0.5, truncation_cutoff=2)
+    Gs.dlatent_avg.assign(np.linspace(-1, 1, 8))  # so that truncation moves W
+    z = np.random.RandomState(1).randn(2, 8)
+    configured = Gs.generate(z, randomize_noise=False).numpy()
+    np.testing.assert_array_equal(configured, Gs.generate(z, None, 0.5, 2, randomize_noise=False))
+    assert np.any(configured != Gs.generate(z, None, 0.7, 8, randomize_noise=False).numpy())
+
+
 # ----------------------------------------------------------------------------------
 # Parsing.
 

@@ -37,6 +37,19 @@ def _is_python_le0(x) -> bool:
     return x is not None and not tf.is_tensor(x) and not isinstance(x, tf.Variable) and x <= 0
 
 
+def disables_truncation(truncation_psi, truncation_cutoff) -> bool:
+    """GStyle's rule: a None or Python ``psi == 1``, or a None or Python ``cutoff <= 0``, means no truncation.
+
+    Tensors and variables never disable it: a tensor psi is always applied.
+    """
+    return (
+        truncation_psi is None
+        or _is_python_one(truncation_psi)
+        or truncation_cutoff is None
+        or _is_python_le0(truncation_cutoff)
+    )
+
+
 @keras.saving.register_keras_serializable(package="tfstylegan")
 class GStyle(Network):
     """The style-based generator of the StyleGAN paper (the original ``G_style``).
@@ -125,10 +138,8 @@ class GStyle(Network):
         if is_validation:
             truncation_psi = pick(truncation_psi_val, "truncation_psi_val")
             truncation_cutoff = pick(truncation_cutoff_val, "truncation_cutoff_val")
-        if is_training or _is_python_one(truncation_psi):
-            truncation_psi = None
-        if is_training or _is_python_le0(truncation_cutoff):
-            truncation_cutoff = None
+        if is_training or disables_truncation(truncation_psi, truncation_cutoff):
+            truncation_psi = truncation_cutoff = None
         if not is_training or _is_python_one(dlatent_avg_beta):
             dlatent_avg_beta = None
         if not is_training or _is_python_le0(style_mixing_prob):
@@ -144,7 +155,7 @@ class GStyle(Network):
         if style_mixing_prob is not None:
             dlatents = self._style_mix(dlatents, latents, labels, style_mixing_prob, rng)
 
-        if truncation_psi is not None and truncation_cutoff is not None:
+        if truncation_psi is not None:
             dlatents = self.truncate(dlatents, truncation_psi, truncation_cutoff)
 
         return self.synthesis(dlatents, randomize_noise=randomize_noise, rng=rng, lod_range=lod_range)
@@ -176,8 +187,8 @@ class GStyle(Network):
         self,
         latents,
         labels=None,
-        truncation_psi=0.7,
-        truncation_cutoff=8,
+        truncation_psi=CONFIG,
+        truncation_cutoff=CONFIG,
         randomize_noise=True,
         rng=None,
     ):
@@ -186,10 +197,12 @@ class GStyle(Network):
         Args:
             latents: ``[N, latent_size]`` Z vectors.
             labels: ``[N, label_size]`` or None / ``[N, 0]`` without labels.
-            truncation_psi: Truncation strength; 1 or None disables truncation.
+            truncation_psi: Truncation strength; 1 or None disables truncation. Default:
+                the network's ``truncation_psi`` (0.7 unless configured otherwise).
             truncation_cutoff: Number of layers truncated; None or <= 0 disables it.
+                Default: the network's ``truncation_cutoff`` (8 unless configured otherwise).
             randomize_noise: Fresh noise (True) or the stored noise inputs (False).
-            rng: Optional ``tf.random.Generator``-like source of the noise.
+            rng: Optional source of the noise (see :mod:`tfstylegan.noise`).
 
         Returns:
             float32 NHWC images ``[N, R, R, C]`` in about [-1, 1].
