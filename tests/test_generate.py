@@ -11,8 +11,9 @@ import pytest
 import tensorflow as tf
 
 import tfstylegan
-from tfstylegan import figures
+from tfstylegan import figures, generation
 from tfstylegan.cli import generate as generate_cli
+from tfstylegan.images import image_grid
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +66,11 @@ def test_gs_generate_defaults_are_the_networks_configuration(small):
 
 
 def test_parse_seeds():
-    assert figures.parse_seeds("0-3,10, 7,20-21") == [0, 1, 2, 3, 10, 7, 20, 21]
-    assert figures.parse_seeds("5") == [5]
+    assert generation.parse_seeds("0-3,10, 7,20-21") == [0, 1, 2, 3, 10, 7, 20, 21]
+    assert generation.parse_seeds("5") == [5]
     for bad in ("", "a", "3-1", "1-", "-2", "1,,2", f"{2**32}"):
         with pytest.raises(ValueError):
-            figures.parse_seeds(bad)
+            generation.parse_seeds(bad)
 
 
 def test_parse_layer_range_clips_to_the_network():
@@ -88,11 +89,11 @@ def test_parse_layer_range_clips_to_the_network():
 
 def test_image_grid_layout():
     images = np.arange(5 * 2 * 3 * 1, dtype=np.uint8).reshape(5, 2, 3, 1) + 1
-    grid = figures.image_grid(images)  # 3 columns, 2 rows
+    grid = image_grid(images)  # 3 columns, 2 rows
     assert grid.shape == (4, 9, 1)
     np.testing.assert_array_equal(grid[2:4, 3:6], images[4])
     assert not grid[2:4, 6:9].any()  # the empty cell is black
-    assert figures.image_grid(images, cols=5).shape == (2, 15, 1)
+    assert image_grid(images, cols=5).shape == (2, 15, 1)
 
 
 # ----------------------------------------------------------------------------------

@@ -96,6 +96,14 @@ def seed_noise(seeds: Sequence[int]) -> list[tf.random.Generator]:
     return [tf.random.Generator.from_seed(int(seed)) for seed in seeds]
 
 
+def split_noise(seed: int, count: int) -> list[tf.random.Generator]:
+    """``count`` independent generators split from ``tf.random.Generator.from_seed(seed)``.
+
+    The noise of the images of a figure that draws all its latents from one seed.
+    """
+    return list(tf.random.Generator.from_seed(int(seed)).split(int(count)))
+
+
 class FixedNoise:
     """Stateless draws that are the same on every call of a traced function.
 
@@ -166,4 +174,5 @@ __all__ = [
     "RandomSource",
     "SampleNoise",
     "seed_noise",
+    "split_noise",
 ]

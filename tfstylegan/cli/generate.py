@@ -134,7 +134,7 @@ flags.mark_flag_as_required("network", flag_values=FLAGS)
 
 
 def _seeds(flag: str, default: Sequence[int] | None = None) -> list[int] | None:
-    from tfstylegan.figures import parse_seeds
+    from tfstylegan.generation import parse_seeds
 
     spec = FLAGS[flag].value
     if spec is None:
@@ -157,7 +157,7 @@ def _floats(flag: str) -> list[float] | None:
 
 def _label(Gs):
     """The label vector from --class_idx / --labels, checked against the network."""
-    from tfstylegan.figures import one_hot
+    from tfstylegan.generation import one_hot
 
     label_size = Gs.cfg.label_size
     class_idx, labels = FLAGS.class_idx, _floats("labels")
@@ -355,7 +355,7 @@ def _main(argv: list[str]) -> None:
     elif FLAGS.rank_by_d is None and FLAGS.seeds is None:
         raise usage_error("seeds", "give the seeds of the images, e.g. --seeds=0-7 (or choose a --figure)")
 
-    from tfstylegan import figures as fig
+    from tfstylegan import generation
 
     nets = load_networks_from_flag(FLAGS.network)
     Gs = nets.Gs
@@ -367,7 +367,7 @@ def _main(argv: list[str]) -> None:
         _rank_by_d(nets, label)
     else:
         seeds = _seeds("seeds")
-        images = fig.generate_seeds(
+        images = generation.generate_seeds(
             Gs,
             seeds,
             label,
