@@ -44,6 +44,18 @@ def reference(Gs, seed, labels=None, psi=0.7, cutoff=8, rng=None):
     return tfstylegan.convert_images_to_uint8(images).numpy()[0]
 
 
+def in_another_run(Gs, seeds, label=None, **kwargs):
+    """{seed: image} of one generate_seeds call over other seeds, in another order (other batch positions)."""
+    others = [*reversed(seeds), 1234, 77]
+    return dict(zip(others, generation.generate_seeds(Gs, others, label, **kwargs)))
+
+
+def assert_near_eager(image, eager):
+    """Compiled batches and eager calls may round a rare value differently, by one 8-bit level."""
+    diff = np.abs(image.astype(int) - eager)
+    assert diff.max() <= 1 and np.mean(diff > 0) < 1e-3
+
+
 def tiny_gs(**kwargs):
     return tfstylegan.GStyle(name="Gs", resolution=8, num_channels=3, fmap_base=32, fmap_max=8, latent_size=8,
                              dlatent_size=8, mapping_fmaps=8, mapping_layers=2, **kwargs)
@@ -107,10 +119,12 @@ def test_seed_images_equal_gs_generate(tmp_path, capsys, small):
     names = sorted(os.listdir(tmp_path))
     assert names == ["seed0000.png", "seed0001.png", "seed0002.png", "seed0009.png"]
     assert out.split() == [str(tmp_path / n) for n in names]
+    other_run = in_another_run(Gs, [0, 1, 2, 9])
     for seed in (0, 1, 2, 9):
         mode, image = png(tmp_path / f"seed{seed:04d}.png")
         assert mode == "RGB" and image.shape == (32, 32, 3)
-        np.testing.assert_array_equal(image, reference(Gs, seed))
+        np.testing.assert_array_equal(image, other_run[seed])  # independent of the run's other seeds
+        assert_near_eager(image, reference(Gs, seed))
     # Larger batches: the same images up to kernel rounding.
     assert run_generate(capsys, f"--network={small_pkl()}", "--seeds=0-2,9", f"--outdir={tmp_path / 'b'}",
                         "--batch_size=4")[0] == 0
@@ -124,10 +138,11 @@ def test_random_noise_is_seeded_per_seed(tmp_path, capsys, small):
     args = [f"--network={small_pkl()}", "--seeds=4,5", "--noise_mode=random", "--truncation_psi=1"]
     assert run_generate(capsys, *args, f"--outdir={tmp_path / 'a'}")[0] == 0
     assert run_generate(capsys, *args, "--seeds=5", f"--outdir={tmp_path / 'b'}")[0] == 0
+    other_run = in_another_run(Gs, [4, 5], random_noise=True, truncation_psi=1)
     for seed in (4, 5):
         _, image = png(tmp_path / "a" / f"seed{seed:04d}.png")
-        expected = reference(Gs, seed, psi=1, rng=tf.random.Generator.from_seed(seed))
-        np.testing.assert_array_equal(image, expected)
+        np.testing.assert_array_equal(image, other_run[seed])
+        assert_near_eager(image, reference(Gs, seed, psi=1, rng=tf.random.Generator.from_seed(seed)))
         assert np.any(image != reference(Gs, seed, psi=1))  # not the stored noise
     # A seed's image does not depend on the other seeds of the run.
     np.testing.assert_array_equal(png(tmp_path / "b" / "seed0005.png")[1], png(tmp_path / "a" / "seed0005.png")[1])
@@ -139,9 +154,11 @@ def test_grid_geometry(tmp_path, capsys, small):
     assert os.listdir(tmp_path) == ["grid.png"]
     _, grid = png(tmp_path / "grid.png")
     assert grid.shape == (64, 96, 3)  # ceil(sqrt(5)) = 3 columns, 2 rows of 32 x 32
+    other_run = in_another_run(Gs, list(range(10, 15)))
     for i, seed in enumerate(range(10, 15)):
         y, x = (i // 3) * 32, (i % 3) * 32
-        np.testing.assert_array_equal(grid[y : y + 32, x : x + 32], reference(Gs, seed))
+        np.testing.assert_array_equal(grid[y : y + 32, x : x + 32], other_run[seed])
+        assert_near_eager(grid[y : y + 32, x : x + 32], reference(Gs, seed))
     assert not grid[32:, 64:].any()
     assert run_generate(capsys, f"--network={small_pkl()}", "--seeds=10-14", "--grid", "--grid_cols=5",
                         f"--outdir={tmp_path}")[0] == 0
@@ -156,9 +173,9 @@ def test_class_labels_are_honoured(tmp_path, capsys, cond):
         out[name] = png(tmp_path / name / "seed0003.png")[1]
         assert out[name].shape == (16, 16, 3)
     eye = np.eye(5, dtype=np.float32)
-    np.testing.assert_array_equal(out["c0"], reference(Gs, 3, eye[[0]]))
-    np.testing.assert_array_equal(out["c1"], reference(Gs, 3, eye[[1]]))
-    np.testing.assert_array_equal(out["l2"], reference(Gs, 3, eye[[2]]))
+    for name, c in (("c0", 0), ("c1", 1), ("l2", 2)):
+        np.testing.assert_array_equal(out[name], in_another_run(Gs, [3], eye[c])[3])
+        assert_near_eager(out[name], reference(Gs, 3, eye[[c]]))
     assert np.any(out["c0"] != out["c1"]) and np.any(out["c1"] != out["l2"])
 
 
@@ -256,7 +273,8 @@ def test_grayscale_network_from_a_keras_file(tmp_path, capsys):
     assert run_generate(capsys, *args, "--seeds=1,2")[0] == 0
     mode, image = png(tmp_path / "out" / "seed0002.png")
     assert mode == "L" and image.shape == (8, 8)
-    np.testing.assert_array_equal(image, reference(Gs, 2)[:, :, 0])
+    np.testing.assert_array_equal(image, in_another_run(Gs, [1, 2])[2][:, :, 0])
+    assert_near_eager(image, reference(Gs, 2)[:, :, 0])
     assert run_generate(capsys, *args, "--figure=noise-detail", "--num_samples=5")[0] == 0
     with PIL.Image.open(tmp_path / "out" / "figure04-noise-detail.png") as im:
         assert im.mode == "L" and im.size == (24, 16)
@@ -284,7 +302,9 @@ def test_rank_by_d_keeps_the_best(tmp_path, capsys, small):
     for _, seed, score in rows:
         assert float(score) == pytest.approx(scores[int(seed)], abs=1e-5)
     assert sorted(os.listdir(tmp_path)) == [f"rank{i:03d}-seed{s:04d}.png" for i, s in enumerate(best)]
-    np.testing.assert_array_equal(png(tmp_path / f"rank000-seed{best[0]:04d}.png")[1], reference(Gs, best[0]))
+    best_image = png(tmp_path / f"rank000-seed{best[0]:04d}.png")[1]
+    np.testing.assert_array_equal(best_image, in_another_run(Gs, [best[0]])[best[0]])  # its seed image
+    assert_near_eager(best_image, reference(Gs, best[0]))
 
 
 def test_rank_by_d_with_labels(cond):

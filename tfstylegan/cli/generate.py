@@ -89,9 +89,12 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_integer(
     "batch_size",
-    1,
-    "Images per network call. 1 makes every image bit-equal to Gs.generate of its seed alone; larger "
-    "batches are faster but TensorFlow's kernels may then round a rare pixel one 8-bit level differently.",
+    None,
+    "Images per network call. Seed images and --rank_by_d run compiled batches of this one shape "
+    "(default 8; the last is padded, so an image does not depend on the other seeds of a run, and "
+    "differs from an eager Gs.generate of its seed alone by at most one 8-bit level in a rare pixel). "
+    "Figures run eager batches (default 1, which makes every image bit-equal to Gs.generate of its "
+    "latent alone; larger batches may round a rare pixel differently).",
     lower_bound=1,
     **_d,
 )
@@ -200,6 +203,28 @@ def _save_images(images, names: Sequence[str]) -> None:
         print(path)
 
 
+def _seed_images(Gs, label) -> None:
+    """One PNG per seed, written as each compiled batch is done (or one grid of them all)."""
+    import numpy as np
+
+    from tfstylegan import generation
+
+    batches = generation.seed_batches(
+        Gs,
+        _seeds("seeds"),
+        label,
+        random_noise=FLAGS.noise_mode == "random",
+        truncation_psi=FLAGS.truncation_psi,
+        truncation_cutoff=FLAGS.truncation_cutoff,
+        batch_size=FLAGS.batch_size or generation.DEFAULT_BATCH_SIZE,
+    )
+    if FLAGS.grid:
+        _save_images(np.concatenate([images for _, images in batches]), [])
+        return
+    for seeds, images in batches:
+        _save_images(images, [f"seed{seed:04d}.png" for seed in seeds])
+
+
 def _check_flags_for_figure(figure: str) -> None:
     """Refuse flags that the chosen figure cannot honour."""
     if FLAGS.rank_by_d is not None:
@@ -222,7 +247,7 @@ def _check_flags_for_figure(figure: str) -> None:
 def _figure(Gs, figure: str, label) -> None:
     from tfstylegan import figures as fig
 
-    kwargs = dict(label=label, batch_size=FLAGS.batch_size)
+    kwargs = dict(label=label, batch_size=FLAGS.batch_size or 1)
     psi, cutoff = FLAGS.truncation_psi, FLAGS.truncation_cutoff
     if figure == "uncurated":
         seeds = _seeds("seeds", [fig.UNCURATED_SEED])
@@ -304,6 +329,7 @@ def _figure(Gs, figure: str, label) -> None:
 
 def _rank_by_d(G_D_Gs, label) -> None:
     from tfstylegan import figures as fig
+    from tfstylegan import generation
 
     _, D, Gs = G_D_Gs
     n = FLAGS.rank_by_d
@@ -326,7 +352,7 @@ def _rank_by_d(G_D_Gs, label) -> None:
         n,
         label,
         random_noise=FLAGS.noise_mode == "random",
-        batch_size=FLAGS.batch_size,
+        batch_size=FLAGS.batch_size or generation.DEFAULT_BATCH_SIZE,
         truncation_psi=FLAGS.truncation_psi,
         truncation_cutoff=FLAGS.truncation_cutoff,
     )
@@ -355,8 +381,6 @@ def _main(argv: list[str]) -> None:
     elif FLAGS.rank_by_d is None and FLAGS.seeds is None:
         raise usage_error("seeds", "give the seeds of the images, e.g. --seeds=0-7 (or choose a --figure)")
 
-    from tfstylegan import generation
-
     nets = load_networks_from_flag(FLAGS.network)
     Gs = nets.Gs
     label = _label(Gs)
@@ -366,17 +390,7 @@ def _main(argv: list[str]) -> None:
     elif FLAGS.rank_by_d is not None:
         _rank_by_d(nets, label)
     else:
-        seeds = _seeds("seeds")
-        images = generation.generate_seeds(
-            Gs,
-            seeds,
-            label,
-            random_noise=FLAGS.noise_mode == "random",
-            truncation_psi=FLAGS.truncation_psi,
-            truncation_cutoff=FLAGS.truncation_cutoff,
-            batch_size=FLAGS.batch_size,
-        )
-        _save_images(images, [f"seed{seed:04d}.png" for seed in seeds])
+        _seed_images(Gs, label)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "tfstylegan-generate") -> int:
