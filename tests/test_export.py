@@ -34,6 +34,11 @@ SERVE = textwrap.dedent(
         results[name + "/random_row1"] = model.signatures["random_noise"](
             latents=args["latents"][1:2], labels=args["labels"][1:2], truncation_psi=args["truncation_psi"],
             truncation_cutoff=args["truncation_cutoff"], noise_seeds=seeds[1:2])["images"].numpy()
+        typed = tf.constant(data["noise_seeds"].tolist())  # the int32 seeds tf.constant makes of typed numbers
+        assert typed.dtype == tf.int32
+        results[name + "/random_int32"] = model.signatures["random_noise_int32"](**args, noise_seeds=typed)["images"].numpy()
+        results[name + "/function_int32"] = model.serve_random_noise(**args, noise_seeds=typed)["images"].numpy()
+        results[name + "/function_int64"] = model.serve_random_noise(**args, noise_seeds=seeds)["images"].numpy()
     info = {k: v.numpy().item() for k, v in model.info().items()}
     np.savez(outputs, info=json.dumps(info), **results)
     print("tfstylegan imported:", any(m.split(".")[0] == "tfstylegan" for m in sys.modules))
@@ -91,6 +96,12 @@ def test_saved_model_serves_gs_in_a_fresh_process(tmp_path, capsys, data_dir, ne
         # Random noise: reproducible from the seeds, per row, and not the stored noise.
         np.testing.assert_array_equal(out[name + "/random"], out[name + "/random_again"])
         np.testing.assert_array_equal(out[name + "/random"][1:2], out[name + "/random_row1"])
+        # int32 or int64 seeds: the same images, from the signatures and from the saved function.
+        np.testing.assert_array_equal(out[name + "/random_int32"], out[name + "/random"])
+        np.testing.assert_array_equal(out[name + "/function_int32"], out[name + "/function_int64"])
+        # The saved function runs without the signatures' wrapper, which TensorFlow optimizes on its own.
+        diff = np.abs(out[name + "/function_int64"].astype(int) - out[name + "/random"])
+        assert diff.max() <= 1 and np.mean(diff > 0) < 1e-3, name
         assert np.any(out[name + "/random"] != served)
         assert np.any(out[name + "/random"][1] != out[name + "/random"][3])  # same seed, different latent
     np.testing.assert_array_equal(out["cut0"], out["psi1"])  # cutoff 0 disables truncation

@@ -14,15 +14,18 @@ plain ``tf.saved_model.load`` and runs without this package installed. Signature
 - ``serving_default(latents, labels, truncation_psi, truncation_cutoff)``: the stored
   noise inputs (deterministic).
 - ``random_noise(latents, labels, truncation_psi, truncation_cutoff, noise_seeds)``:
-  fresh noise, a pure function of each row's ``noise_seeds`` entry.
+  fresh noise, a pure function of each row's ``noise_seeds`` entry; ``noise_seeds`` int64.
+- ``random_noise_int32(...)``: the same with int32 ``noise_seeds`` (what
+  ``tf.constant([3, 1, 4])`` makes); equal seed values give equal images.
 
 Inputs: ``latents`` float32 ``[N, latent_size]``; ``labels`` float32
 ``[N, label_size]`` (``[N, 0]`` for an unconditional network); ``truncation_psi``
 float32 scalar (1 disables truncation); ``truncation_cutoff`` int32 scalar (the number
 of layers truncated, counted from the coarsest; <= 0 disables, >= ``num_layers`` truncates
-all); ``noise_seeds`` int64 ``[N]``. Output: ``{"images": uint8 [N, R, R, C]}`` (NHWC,
-converted like the original's ``convert_images_to_uint8``). The exported object also has
-``info()`` returning the network's sizes.
+all); ``noise_seeds`` ``[N]``. Output: ``{"images": uint8 [N, R, R, C]}`` (NHWC,
+converted like the original's ``convert_images_to_uint8``). The loaded object's
+``serve_random_noise(...)`` function takes int32 and int64 seeds alike, and its ``info()``
+returns the network's sizes.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from tfstylegan.generation import truncate_in_graph
 from tfstylegan.images import convert_images_to_uint8
 from tfstylegan.networks import DBasic, GStyle
 from tfstylegan.noise import SampleNoise
@@ -109,38 +113,48 @@ def save_keras(path: str | os.PathLike, Gs: GStyle, G: GStyle | None = None, D: 
     _replace_atomically(model.save, path, suffix=".keras")
 
 
+def _input_specs(latent_size: int, label_size: int) -> list[tf.TensorSpec]:
+    return [
+        tf.TensorSpec([None, latent_size], tf.float32, name="latents"),
+        tf.TensorSpec([None, label_size], tf.float32, name="labels"),
+        tf.TensorSpec([], tf.float32, name="truncation_psi"),
+        tf.TensorSpec([], tf.int32, name="truncation_cutoff"),
+    ]
+
+
 class GsServing(tf.Module):
-    """A ``tf.Module`` around ``Gs`` with the serving functions of :func:`export_saved_model`."""
+    """A ``tf.Module`` around ``Gs`` with the serving functions of :func:`export_saved_model`.
+
+    ``serve_random_noise`` is traced for int64 and for int32 ``noise_seeds``, so the saved
+    function takes both and each has a signature (:meth:`signatures`).
+    """
 
     def __init__(self, Gs: GStyle):
         super().__init__(name="Gs_serving")
         self.Gs = Gs
-        cfg = Gs.cfg
-        self.latent_size = int(cfg.latent_size)
-        self.label_size = int(cfg.label_size)
-        args = [
-            tf.TensorSpec([None, self.latent_size], tf.float32, name="latents"),
-            tf.TensorSpec([None, self.label_size], tf.float32, name="labels"),
-            tf.TensorSpec([], tf.float32, name="truncation_psi"),
-            tf.TensorSpec([], tf.int32, name="truncation_cutoff"),
-        ]
-        self.serve = tf.function(self._serve, input_signature=args)
-        self.serve_random_noise = tf.function(
-            self._serve_random_noise,
-            input_signature=[*args, tf.TensorSpec([None], tf.int64, name="noise_seeds")],
-        )
+        self.latent_size = int(Gs.cfg.latent_size)
+        self.label_size = int(Gs.cfg.label_size)
+        self.serve = tf.function(self._serve, input_signature=_input_specs(self.latent_size, self.label_size))
+        self.serve_random_noise = tf.function(self._serve_random_noise)
+        for dtype in (tf.int64, tf.int32):
+            self._random_noise(dtype)
         self.info = tf.function(self._info, input_signature=[])
 
+    def _random_noise(self, dtype: tf.DType):
+        seeds = tf.TensorSpec([None], dtype, name="noise_seeds")
+        return self.serve_random_noise.get_concrete_function(*_input_specs(self.latent_size, self.label_size), seeds)
+
+    def signatures(self) -> dict:
+        """The SavedModel signatures by name (see the module docstring)."""
+        return {
+            "serving_default": self.serve,
+            "random_noise": self._random_noise(tf.int64),
+            "random_noise_int32": self._random_noise(tf.int32),
+        }
+
     def _dlatents(self, latents, labels, truncation_psi, truncation_cutoff):
-        Gs = self.Gs
-        dlatents = Gs.mapping(latents, labels if self.label_size else None)  # [N, num_layers, dlatent_size]
-        # Same rule as GStyle with Python values: psi == 1 or cutoff <= 0 leaves W as is.
-        truncate = tf.logical_and(tf.not_equal(truncation_psi, 1.0), truncation_cutoff > 0)
-        return tf.cond(
-            truncate,
-            lambda: Gs.truncate(dlatents, truncation_psi, truncation_cutoff),
-            lambda: tf.identity(dlatents),
-        )
+        dlatents = self.Gs.mapping(latents, labels if self.label_size else None)  # [N, num_layers, dlatent_size]
+        return truncate_in_graph(self.Gs, dlatents, truncation_psi, truncation_cutoff)
 
     def _serve(self, latents, labels, truncation_psi, truncation_cutoff):
         dlatents = self._dlatents(latents, labels, truncation_psi, truncation_cutoff)
@@ -180,7 +194,7 @@ def export_saved_model(Gs: GStyle, export_dir: str | os.PathLike) -> None:
         export_dir: Destination directory.
     """
     module = GsServing(Gs)
-    signatures = {"serving_default": module.serve, "random_noise": module.serve_random_noise}
+    signatures = module.signatures()
     _replace_atomically(
         lambda tmp: tf.saved_model.save(module, tmp, signatures=signatures), os.fspath(export_dir)
     )
