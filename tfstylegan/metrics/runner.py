@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
+from tfstylegan import generation
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset
 from tfstylegan.metrics.base import MetricContext, label_sampler_from_array
 from tfstylegan.metrics.inception import InceptionFeatures
@@ -172,23 +173,20 @@ def run_metrics(
 
 def _validation_generator(Gs, truncation_psi, truncation_cutoff, seed: int):
     """``(latents, labels) -> images`` as the original's metrics run Gs: validation mode, seeded fresh noise."""
-    cfg = Gs.cfg
-    label_size = int(cfg.label_size)
-    overrides = {}
-    if truncation_psi is not None:
-        cutoff = cfg.truncation_cutoff if truncation_cutoff is None else truncation_cutoff
-        overrides = dict(truncation_psi_val=truncation_psi, truncation_cutoff_val=cutoff)
+    label_size = int(Gs.cfg.label_size)
     noise = tf.random.Generator.from_seed(seed)
 
     @tf.function
     def generate(latents, labels):
-        return Gs(
+        return generation.generate(
+            Gs,
             latents,
             labels if label_size else None,
+            truncation_psi=truncation_psi,
+            truncation_cutoff=truncation_cutoff,
             is_validation=True,
             randomize_noise=True,
             rng=noise,
-            **overrides,
         )
 
     return generate

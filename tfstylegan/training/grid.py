@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from tfstylegan import generation
 from tfstylegan.images import image_grid, to_uint8_half_even, write_png
 from tfstylegan.noise import FixedNoise
 
@@ -28,7 +29,11 @@ def save_image_grid(images: np.ndarray, path: str, drange, grid_size: tuple[int,
 
 
 class FakesRenderer:
-    """Runs Gs on the fixed grid latents in chunks, as the original's ``Gs.run(..., is_validation=True)``."""
+    """Runs Gs on the fixed grid latents in chunks, as the original's ``Gs.run(..., is_validation=True)``.
+
+    Every chunk has the same shape (the last one is padded), so the function is traced once;
+    its noise is :class:`~tfstylegan.noise.FixedNoise` keyed by the run's seed and the chunk.
+    """
 
     def __init__(self, Gs, latents: np.ndarray, labels: np.ndarray, seed: int, chunk: int = 32):
         self.Gs = Gs
@@ -38,21 +43,14 @@ class FakesRenderer:
         self._run = tf.function(self._chunk)
 
     def _chunk(self, latents, labels, offset):
-        noise = FixedNoise(self.seed, offset)
-        return self.Gs(latents, labels if self.labels.shape[1] else None, is_validation=True, rng=noise)
+        labels = labels if self.labels.shape[1] else None
+        return generation.generate(self.Gs, latents, labels, is_validation=True, rng=FixedNoise(self.seed, offset))
 
     def __call__(self) -> np.ndarray:
-        n = len(self.latents)
-        out = []
-        for start in range(0, n, self.chunk):
-            z = self.latents[start : start + self.chunk]
-            c = self.labels[start : start + self.chunk]
-            pad = self.chunk - len(z)  # Fixed chunk shape: one trace.
-            z = np.concatenate([z, np.zeros([pad, z.shape[1]], np.float32)])
-            c = np.concatenate([c, np.zeros([pad, c.shape[1]], np.float32)])
-            images = self._run(tf.constant(z), tf.constant(c), tf.constant(start, tf.int32))
-            out.append(images.numpy()[: self.chunk - pad])
-        return np.concatenate(out)
+        def chunk(start, z, c):
+            return self._run(tf.constant(z), tf.constant(c), tf.constant(start, tf.int32))
+
+        return np.concatenate(list(generation.padded_batches(chunk, self.chunk, self.latents, self.labels)))
 
 
 # Class layouts: the cells of one block, (columns, rows); None = the whole row / column.
