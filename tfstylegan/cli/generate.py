@@ -34,14 +34,6 @@ from absl import flags
 
 from tfstylegan.cli._runner import load_networks_from_flag, run_tool, usage_error
 
-FIGURES = {
-    "uncurated": "figure02-uncurated.png",
-    "style-mixing": "figure03-style-mixing.png",
-    "noise-detail": "figure04-noise-detail.png",
-    "noise-components": "figure05-noise-components.png",
-    "truncation": "figure08-truncation-trick.png",
-}
-
 FLAGS = flags.FlagValues()
 _d = dict(flag_values=FLAGS)
 flags.DEFINE_string("network", None, "Network pickle, .keras file or training run directory.", **_d)
@@ -98,9 +90,6 @@ flags.DEFINE_integer(
     lower_bound=1,
     **_d,
 )
-flags.DEFINE_enum(
-    "figure", None, [*FIGURES, "all"], "Write a figure of the paper instead of seed images.", **_d
-)
 flags.DEFINE_integer("rows", 3, "uncurated: rows of full-size images.", lower_bound=1, **_d)
 flags.DEFINE_list(
     "lods", None, "uncurated: log2 shrink factor of each column; default 0,1,2,2,3,3 (as fits).", **_d
@@ -148,14 +137,15 @@ def _seeds(flag: str, default: Sequence[int] | None = None) -> list[int] | None:
         raise usage_error(flag, str(e)) from None
 
 
-def _floats(flag: str) -> list[float] | None:
+def _floats(flag: str, kind: type = float) -> list | None:
     values = FLAGS[flag].value
     if values is None:
         return None
     try:
-        return [float(v) for v in values]
+        return [kind(v) for v in values]
     except ValueError:
-        raise usage_error(flag, f"expected comma-separated numbers, got {','.join(values)!r}") from None
+        what = "integers" if kind is int else "numbers"
+        raise usage_error(flag, f"expected comma-separated {what}, got {','.join(values)!r}") from None
 
 
 def _label(Gs):
@@ -173,9 +163,7 @@ def _label(Gs):
         return None
     if class_idx is not None:
         if class_idx >= label_size:
-            raise usage_error(
-                "class_idx", f"{class_idx} is out of range; the network has {label_size} classes"
-            )
+            raise usage_error("class_idx", f"{class_idx} is out of range; the network has {label_size} classes")
         return one_hot(class_idx, label_size)
     if labels is not None:
         if len(labels) != label_size:
@@ -203,21 +191,25 @@ def _save_images(images, names: Sequence[str]) -> None:
         print(path)
 
 
+def _seed_options() -> dict:
+    """The options of seed images and of ranking: noise, truncation, compiled batch size."""
+    from tfstylegan import generation
+
+    return dict(
+        random_noise=FLAGS.noise_mode == "random",
+        truncation_psi=FLAGS.truncation_psi,
+        truncation_cutoff=FLAGS.truncation_cutoff,
+        batch_size=FLAGS.batch_size or generation.DEFAULT_BATCH_SIZE,
+    )
+
+
 def _seed_images(Gs, label) -> None:
     """One PNG per seed, written as each compiled batch is done (or one grid of them all)."""
     import numpy as np
 
     from tfstylegan import generation
 
-    batches = generation.seed_batches(
-        Gs,
-        _seeds("seeds"),
-        label,
-        random_noise=FLAGS.noise_mode == "random",
-        truncation_psi=FLAGS.truncation_psi,
-        truncation_cutoff=FLAGS.truncation_cutoff,
-        batch_size=FLAGS.batch_size or generation.DEFAULT_BATCH_SIZE,
-    )
+    batches = generation.seed_batches(Gs, _seeds("seeds"), label, **_seed_options())
     if FLAGS.grid:
         _save_images(np.concatenate([images for _, images in batches]), [])
         return
@@ -236,100 +228,113 @@ def _check_flags_for_figure(figure: str) -> None:
     if figure == "style-mixing" and FLAGS.seeds is not None:
         raise usage_error("seeds", "the style-mixing figure takes --row_seeds and --col_seeds")
     if FLAGS.noise_mode is not None and figure != "uncurated":
-        raise usage_error(
-            "noise_mode",
-            "only the uncurated figure takes it (noise-detail draws noise; the others use the stored noise)",
-        )
+        why = "noise-detail draws noise; the others use the stored noise"
+        raise usage_error("noise_mode", f"only the uncurated figure takes it ({why})")
     if figure == "truncation" and FLAGS.truncation_psi is not None:
         raise usage_error("truncation_psi", "the truncation figure takes its psi values from --psis")
 
 
-def _figure(Gs, figure: str, label) -> None:
-    from tfstylegan import figures as fig
+# The paper's figures: one function per figure (the figures module, the network and the options
+# all figures share), and the table of figures by name.
 
-    kwargs = dict(label=label, batch_size=FLAGS.batch_size or 1)
-    psi, cutoff = FLAGS.truncation_psi, FLAGS.truncation_cutoff
-    if figure == "uncurated":
-        seeds = _seeds("seeds", [fig.UNCURATED_SEED])
-        if len(seeds) != 1:
-            raise usage_error(
-                "seeds", f"the uncurated figure draws every latent from one seed, got {len(seeds)}"
-            )
-        lods = None
-        if FLAGS.lods is not None:
-            try:
-                lods = [int(v) for v in FLAGS.lods]
-            except ValueError:
-                raise usage_error(
-                    "lods", f"expected comma-separated integers, got {','.join(FLAGS.lods)!r}"
-                ) from None
+
+def _uncurated(fig, Gs, common: dict):
+    seeds = _seeds("seeds", [fig.UNCURATED_SEED])
+    if len(seeds) != 1:
+        raise usage_error("seeds", f"the uncurated figure draws every latent from one seed, got {len(seeds)}")
+    try:
+        return fig.uncurated_figure(
+            Gs,
+            seeds[0],
+            rows=FLAGS.rows,
+            lods=_floats("lods", int),
+            truncation_psi=FLAGS.truncation_psi,
+            truncation_cutoff=FLAGS.truncation_cutoff,
+            row_psis=_floats("psis"),
+            random_noise=FLAGS.noise_mode != "const",
+            **common,
+        )
+    except ValueError as e:
+        raise usage_error("lods", str(e)) from None
+
+
+def _style_mixing(fig, Gs, common: dict):
+    rows = _seeds("row_seeds", fig.STYLE_MIXING_ROW_SEEDS)
+    cols = _seeds("col_seeds", fig.STYLE_MIXING_COL_SEEDS)
+    ranges = FLAGS.style_ranges
+    if ranges is not None:
         try:
-            image = fig.uncurated_figure(
-                Gs,
-                seeds[0],
-                rows=FLAGS.rows,
-                lods=lods,
-                truncation_psi=psi,
-                truncation_cutoff=cutoff,
-                row_psis=_floats("psis"),
-                random_noise=FLAGS.noise_mode != "const",
-                **kwargs,
-            )
+            ranges = [fig.parse_layer_range(r, Gs.num_layers) for r in ranges]
         except ValueError as e:
-            raise usage_error("lods", str(e)) from None
-    elif figure == "style-mixing":
-        rows = _seeds("row_seeds", fig.STYLE_MIXING_ROW_SEEDS)
-        cols = _seeds("col_seeds", fig.STYLE_MIXING_COL_SEEDS)
-        ranges = FLAGS.style_ranges
-        if ranges is not None:
-            try:
-                ranges = [fig.parse_layer_range(r, Gs.num_layers) for r in ranges]
-            except ValueError as e:
-                raise usage_error("style_ranges", str(e)) from None
-            if len(ranges) not in (1, len(rows)):
-                raise usage_error("style_ranges", f"give one range per row ({len(rows)}) or one for all rows")
-        image = fig.style_mixing_figure(
-            Gs, rows, cols, ranges, truncation_psi=psi, truncation_cutoff=cutoff, **kwargs
-        )
-    elif figure == "noise-detail":
-        image = fig.noise_detail_figure(
-            Gs,
-            _seeds("seeds", fig.NOISE_DETAIL_SEEDS),
-            num_samples=FLAGS.num_samples,
-            truncation_psi=1.0 if psi is None else psi,
-            truncation_cutoff=cutoff,
-            **kwargs,
-        )
-    elif figure == "noise-components":
-        if not Gs.synthesis.noise_inputs:
-            raise usage_error("figure", "the network has no noise inputs (use_noise=False)")
-        image = fig.noise_components_figure(
-            Gs,
-            _seeds("seeds", fig.NOISE_COMPONENT_SEEDS),
-            truncation_psi=1.0 if psi is None else psi,
-            truncation_cutoff=cutoff,
-            **kwargs,
-        )
-    else:
-        psis = _floats("psis")
-        image = fig.truncation_figure(
-            Gs,
-            _seeds("seeds", fig.TRUNCATION_SEEDS),
-            fig.TRUNCATION_PSIS if psis is None else psis,
-            truncation_cutoff=cutoff,
-            **kwargs,
-        )
+            raise usage_error("style_ranges", str(e)) from None
+        if len(ranges) not in (1, len(rows)):
+            raise usage_error("style_ranges", f"give one range per row ({len(rows)}) or one for all rows")
+    truncation = dict(truncation_psi=FLAGS.truncation_psi, truncation_cutoff=FLAGS.truncation_cutoff)
+    return fig.style_mixing_figure(Gs, rows, cols, ranges, **truncation, **common)
+
+
+def _noise_detail(fig, Gs, common: dict):
+    return fig.noise_detail_figure(
+        Gs,
+        _seeds("seeds", fig.NOISE_DETAIL_SEEDS),
+        num_samples=FLAGS.num_samples,
+        truncation_psi=1.0 if FLAGS.truncation_psi is None else FLAGS.truncation_psi,
+        truncation_cutoff=FLAGS.truncation_cutoff,
+        **common,
+    )
+
+
+def _noise_components(fig, Gs, common: dict):
+    if not Gs.synthesis.noise_inputs:
+        raise usage_error("figure", "the network has no noise inputs (use_noise=False)")
+    return fig.noise_components_figure(
+        Gs,
+        _seeds("seeds", fig.NOISE_COMPONENT_SEEDS),
+        truncation_psi=1.0 if FLAGS.truncation_psi is None else FLAGS.truncation_psi,
+        truncation_cutoff=FLAGS.truncation_cutoff,
+        **common,
+    )
+
+
+def _truncation(fig, Gs, common: dict):
+    psis = _floats("psis")
+    return fig.truncation_figure(
+        Gs,
+        _seeds("seeds", fig.TRUNCATION_SEEDS),
+        fig.TRUNCATION_PSIS if psis is None else psis,
+        truncation_cutoff=FLAGS.truncation_cutoff,
+        **common,
+    )
+
+
+# --figure name -> (file written, function that draws it).
+FIGURES = {
+    "uncurated": ("figure02-uncurated.png", _uncurated),
+    "style-mixing": ("figure03-style-mixing.png", _style_mixing),
+    "noise-detail": ("figure04-noise-detail.png", _noise_detail),
+    "noise-components": ("figure05-noise-components.png", _noise_components),
+    "truncation": ("figure08-truncation-trick.png", _truncation),
+}
+flags.DEFINE_enum(
+    "figure", None, [*FIGURES, "all"], "Write a figure of the paper instead of seed images.", **_d
+)
+
+
+def _figure(Gs, figure: str, label) -> None:
+    """Draw one figure of :data:`FIGURES` and write its file."""
+    from tfstylegan import figures
     from tfstylegan.images import write_png
 
+    filename, draw = FIGURES[figure]
+    image = draw(figures, Gs, dict(label=label, batch_size=FLAGS.batch_size or 1))
     os.makedirs(FLAGS.outdir, exist_ok=True)
-    path = os.path.join(FLAGS.outdir, FIGURES[figure])
+    path = os.path.join(FLAGS.outdir, filename)
     write_png(path, image)
     print(f"{path}  ({image.width}x{image.height})")
 
 
 def _rank_by_d(G_D_Gs, label) -> None:
     from tfstylegan import figures as fig
-    from tfstylegan import generation
 
     _, D, Gs = G_D_Gs
     n = FLAGS.rank_by_d
@@ -345,24 +350,12 @@ def _rank_by_d(G_D_Gs, label) -> None:
         seeds = list(range(FLAGS.rank_pool or 10 * n))
     if n > len(seeds):
         raise usage_error("rank_by_d", f"cannot keep {n} of a pool of {len(seeds)} samples")
-    ranked = fig.rank_by_discriminator(
-        Gs,
-        D,
-        seeds,
-        n,
-        label,
-        random_noise=FLAGS.noise_mode == "random",
-        batch_size=FLAGS.batch_size or generation.DEFAULT_BATCH_SIZE,
-        truncation_psi=FLAGS.truncation_psi,
-        truncation_cutoff=FLAGS.truncation_cutoff,
-    )
+    ranked = fig.rank_by_discriminator(Gs, D, seeds, n, label, **_seed_options())
     print(f"The {n} of {len(seeds)} samples that D scores highest:")
     print("rank   seed        score")
     for rank, (seed, score, _) in enumerate(ranked):
         print(f"{rank:4d} {seed:6d} {score:12.6f}")
-    import numpy as np
-
-    images = np.stack([image for _, _, image in ranked])
+    images = [image for _, _, image in ranked]
     _save_images(images, [f"rank{rank:03d}-seed{seed:04d}.png" for rank, (seed, _, _) in enumerate(ranked)])
 
 
