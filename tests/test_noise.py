@@ -89,3 +89,11 @@ def test_sample_noise_is_stateless_per_row(dtype):
         np.testing.assert_array_equal(uniform[i], tf.random.stateless_uniform([3], seed=key).numpy())
     alone = draws(tf.constant([4], dtype))[0].numpy()
     np.testing.assert_array_equal(alone[0], normal[2])
+
+
+def test_shared_noise_is_one_draw_for_the_batch():
+    source = noise.SharedNoise(tf.random.Generator.from_seed(2))
+    draw = source.normal([3, 2, 2, 1]).numpy()
+    np.testing.assert_array_equal(draw, np.broadcast_to(tf.random.Generator.from_seed(2).normal([1, 2, 2, 1]), [3, 2, 2, 1]))
+    uniform = source.uniform([2, 4], 0.0, 1.0).numpy()
+    np.testing.assert_array_equal(uniform[0], uniform[1])

@@ -15,6 +15,7 @@ A ``tf.random.Generator`` is one. The others live here:
   do not depend on the other images of its batch (seed images, the paper's figures).
 - :class:`FixedNoise`: stateless draws that are the same on every call (the snapshot
   fakes of a training run).
+- :class:`SharedNoise`: one draw for the whole batch (the perceptual path length metric).
 - :class:`SampleNoise`: stateless draws keyed by one integer per row, for graphs that
   must not hold state (the SavedModel's ``random_noise`` signatures).
 """
@@ -129,6 +130,28 @@ class FixedNoise:
         return tf.random.stateless_uniform(shape, seed=self._key(), minval=minval, maxval=maxval, dtype=dtype)
 
 
+class SharedNoise:
+    """Draws shared by the whole batch: ``normal([n, ...])`` is one ``[1, ...]`` draw repeated n times.
+
+    Every image of a synthesis call then sees the same noise inputs, as in the original's
+    perceptual path length metric.
+
+    Args:
+        rng: The generator of the one draw.
+    """
+
+    def __init__(self, rng: tf.random.Generator) -> None:
+        self.rng = rng
+
+    def normal(self, shape, dtype=tf.float32) -> tf.Tensor:
+        one = self.rng.normal([1, *shape[1:]], dtype=dtype)  # [1, ...]
+        return tf.broadcast_to(one, tf.stack(shape))  # [n, ...]
+
+    def uniform(self, shape, minval=0, maxval=None, dtype=tf.float32) -> tf.Tensor:
+        one = self.rng.uniform([1, *shape[1:]], minval, maxval, dtype=dtype)  # [1, ...]
+        return tf.broadcast_to(one, tf.stack(shape))  # [n, ...]
+
+
 class SampleNoise:
     """Stateless draws keyed per row: row ``i`` of draw ``k`` depends only on ``seeds[i]`` and ``k``.
 
@@ -173,6 +196,7 @@ __all__ = [
     "PerImageNoise",
     "RandomSource",
     "SampleNoise",
+    "SharedNoise",
     "seed_noise",
     "split_noise",
 ]

@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from tfstylegan import ops
 from tfstylegan.metrics.base import MetricContext, Progress
+from tfstylegan.noise import SharedNoise
 
 
 def normalize(v: tf.Tensor) -> tf.Tensor:
@@ -70,25 +71,6 @@ def filter_percentiles(distances: np.ndarray) -> np.ndarray:
     lo = np.percentile(distances, 1, method="lower")
     hi = np.percentile(distances, 99, method="higher")
     return distances[np.logical_and(lo <= distances, distances <= hi)]
-
-
-class SharedNoise:
-    """A ``tf.random.Generator``-like source whose draws are shared by the whole batch.
-
-    ``normal([n, ...])`` draws one ``[1, ...]`` sample and repeats it n times, so every
-    image of a synthesis call sees the same noise inputs (the original's PPL noise).
-    """
-
-    def __init__(self, rng: tf.random.Generator) -> None:
-        self.rng = rng
-
-    def normal(self, shape, dtype=tf.float32) -> tf.Tensor:
-        one = self.rng.normal([1, *shape[1:]], dtype=dtype)  # [1, ...]
-        return tf.broadcast_to(one, tf.stack(shape))  # [n, ...]
-
-    def uniform(self, shape, minval=0, maxval=None, dtype=tf.float32) -> tf.Tensor:
-        one = self.rng.uniform([1, *shape[1:]], minval, maxval, dtype=dtype)
-        return tf.broadcast_to(one, tf.stack(shape))
 
 
 def _interleave(e0: tf.Tensor, e1: tf.Tensor) -> tf.Tensor:
