@@ -23,6 +23,8 @@ import numpy as np
 import PIL.Image
 import tensorflow as tf
 
+from tfstylegan import paths
+
 
 def _half_up_coefficients(drange: Sequence[float]) -> tuple[float, float]:
     """``(scale, offset)`` with ``x * scale + offset`` = the level of ``x`` plus 0.5."""
@@ -131,7 +133,7 @@ def write_png(path: str | os.PathLike, image: np.ndarray | PIL.Image.Image) -> N
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     directory, name = os.path.split(path)
-    tmp = os.path.join(directory, f".{name}.tmp-{uuid.uuid4().hex}")
+    tmp = paths.join(directory, f".{name}.tmp-{uuid.uuid4().hex}")
     try:
         with tf.io.gfile.GFile(tmp, "wb") as f:
             f.write(buffer.getvalue())
