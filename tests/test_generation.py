@@ -104,6 +104,16 @@ def test_truncate_in_graph_follows_the_python_rule(nets):
         np.testing.assert_array_equal(got.numpy(), expected.numpy())
 
 
+def test_truncate_applies_what_resolve_truncation_says(nets):
+    Gs = nets["default"]
+    w = Gs.mapping(tf.constant(np.random.RandomState(5).randn(2, 8).astype(np.float32))).numpy()
+    np.testing.assert_array_equal(generation.truncate(Gs, w).numpy(), Gs.truncate(tf.constant(w), 0.7, 8).numpy())
+    np.testing.assert_array_equal(generation.truncate(Gs, w, 0.5, 2).numpy(), Gs.truncate(tf.constant(w), 0.5, 2).numpy())
+    for psi, cutoff in ((1.0, 3), (0.5, 0)):
+        np.testing.assert_array_equal(generation.truncate(Gs, w, psi, cutoff).numpy(), w)
+    assert np.any(generation.truncate(Gs, w).numpy() != w)
+
+
 def test_truncation_sweep_applies_every_psi(nets):
     Gs = nets["default"]
     w = Gs.mapping(tf.constant(np.random.RandomState(4).randn(1, 8).astype(np.float32)))

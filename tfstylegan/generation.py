@@ -139,12 +139,17 @@ def truncate_in_graph(Gs: GStyle, dlatents: tf.Tensor, truncation_psi: tf.Tensor
     )
 
 
+def truncate(Gs: GStyle, dlatents, truncation_psi=None, truncation_cutoff=None) -> tf.Tensor:
+    """W ``[N, num_layers, dlatent_size]`` truncated as :func:`resolve_truncation` says (or as is)."""
+    dlatents = dlatents if tf.is_tensor(dlatents) else tf.convert_to_tensor(dlatents, tf.float32)
+    truncation = resolve_truncation(Gs, truncation_psi, truncation_cutoff)
+    return dlatents if truncation is None else Gs.truncate(dlatents, *truncation)
+
+
 def dlatents_of(Gs: GStyle, latents, labels=None, *, truncation_psi=None, truncation_cutoff=None) -> tf.Tensor:
     """W ``[N, num_layers, dlatent_size]`` of latents, truncated as :func:`resolve_truncation` says."""
     labels = None if labels is None else tf.convert_to_tensor(labels, tf.float32)
-    dlatents = Gs.mapping(tf.convert_to_tensor(latents, tf.float32), labels)
-    truncation = resolve_truncation(Gs, truncation_psi, truncation_cutoff)
-    return dlatents if truncation is None else Gs.truncate(dlatents, *truncation)
+    return truncate(Gs, Gs.mapping(tf.convert_to_tensor(latents, tf.float32), labels), truncation_psi, truncation_cutoff)
 
 
 def truncation_sweep(Gs: GStyle, dlatents, psis: Sequence[float], truncation_cutoff: int | None = None) -> tf.Tensor:
@@ -323,33 +328,14 @@ class BatchGenerator:
         """Float32 images ``[N, R, R, C]`` of latents ``[N, latent_size]`` (arguments of :meth:`batches`)."""
         return np.concatenate(list(self.batches(latents, labels, noise_seeds)), axis=0)
 
-
-def seed_batches(
-    Gs: GStyle,
-    seeds: Sequence[int],
-    label: np.ndarray | None = None,
-    *,
-    random_noise: bool = False,
-    truncation_psi: float | None = None,
-    truncation_cutoff: int | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    as_uint8: bool = True,
-) -> Iterator[tuple[list[int], np.ndarray]]:
-    """``(seeds, images)`` of each compiled batch of :func:`generate_seeds` as soon as it is done."""
-    seeds = [int(seed) for seed in seeds]
-    latents = seed_latents(seeds, Gs.cfg.latent_size)
-    labels = tile_label(Gs, label, len(seeds))
-    generator = BatchGenerator(
-        Gs,
-        batch_size=batch_size,
-        truncation_psi=truncation_psi,
-        truncation_cutoff=truncation_cutoff,
-        random_noise=random_noise,
-    )
-    start = 0
-    for images in generator.batches(latents, labels, noise_seeds=seeds if random_noise else None):
-        yield seeds[start : start + len(images)], convert_images_to_uint8(images) if as_uint8 else images
-        start += len(images)
+    def seed_batches(self, seeds: Sequence[int], label=None, as_uint8: bool = True) -> Iterator[tuple]:
+        """``(seeds, images)`` of each batch of the seeds' images (see :func:`generate_seeds`), when done."""
+        seeds = [int(seed) for seed in seeds]
+        latents, labels = seed_latents(seeds, self.Gs.cfg.latent_size), tile_label(self.Gs, label, len(seeds))
+        start = 0
+        for images in self.batches(latents, labels, None if self.noise is None else seeds):
+            yield seeds[start : start + len(images)], convert_images_to_uint8(images) if as_uint8 else images
+            start += len(images)
 
 
 def generate_seeds(
@@ -375,9 +361,14 @@ def generate_seeds(
         batch_size: Images per compiled call.
         as_uint8: uint8 images (:func:`~tfstylegan.convert_images_to_uint8`), else float32.
     """
-    kwargs = dict(truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, batch_size=batch_size)
-    batches = seed_batches(Gs, seeds, label, random_noise=random_noise, as_uint8=as_uint8, **kwargs)
-    return np.concatenate([images for _, images in batches], axis=0)
+    generator = BatchGenerator(
+        Gs,
+        batch_size=batch_size,
+        truncation_psi=truncation_psi,
+        truncation_cutoff=truncation_cutoff,
+        random_noise=random_noise,
+    )
+    return np.concatenate([images for _, images in generator.seed_batches(seeds, label, as_uint8)], axis=0)
 
 
 __all__ = [
@@ -391,10 +382,10 @@ __all__ = [
     "one_hot",
     "parse_seeds",
     "resolve_truncation",
-    "seed_batches",
     "seed_latents",
     "synthesize",
     "tile_label",
+    "truncate",
     "truncate_in_graph",
     "truncation_sweep",
 ]

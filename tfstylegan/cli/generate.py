@@ -209,7 +209,7 @@ def _seed_images(Gs, label) -> None:
 
     from tfstylegan import generation
 
-    batches = generation.seed_batches(Gs, _seeds("seeds"), label, **_seed_options())
+    batches = generation.BatchGenerator(Gs, **_seed_options()).seed_batches(_seeds("seeds"), label)
     if FLAGS.grid:
         _save_images(np.concatenate([images for _, images in batches]), [])
         return
