@@ -16,6 +16,7 @@ A ``tf.random.Generator`` is one. The others live here:
 - :class:`FixedNoise`: stateless draws that are the same on every call (the snapshot
   fakes of a training run).
 - :class:`SharedNoise`: one draw for the whole batch (the perceptual path length metric).
+- :class:`NoiseFeed`: given noise maps instead of draws (projection, editing, videos).
 - :class:`SampleNoise`: stateless draws keyed by one integer per row, for graphs that
   must not hold state (the SavedModel's ``random_noise`` signatures).
 """
@@ -152,6 +153,32 @@ class SharedNoise:
         return tf.broadcast_to(one, tf.stack(shape))  # [n, ...]
 
 
+class NoiseFeed:
+    """A synthesis ``rng`` whose draws are given noise maps, one per layer in layer order.
+
+    ``Gs.synthesis(dlatents, randomize_noise=True, rng=NoiseFeed(maps))`` adds ``maps[k]``
+    (``[N or 1, H, W, 1]``, broadcast over the batch) in layer k instead of fresh noise:
+    the synthesis network draws its noise layer by layer. One feed serves one call.
+    """
+
+    def __init__(self, maps: Sequence):
+        self.maps = list(maps)
+        self.used = 0
+
+    def normal(self, shape, dtype=tf.float32):
+        if self.used >= len(self.maps):
+            raise ValueError(f"the synthesis network drew more than the {len(self.maps)} noise maps given")
+        noise = tf.cast(self.maps[self.used], dtype)
+        want = tuple(int(s) for s in shape[1:])
+        if tuple(noise.shape[1:]) != want:
+            raise ValueError(f"noise map {self.used} is {tuple(noise.shape)}; the layer needs [N, *{want}]")
+        self.used += 1
+        return tf.broadcast_to(noise, [shape[0], *want])
+
+    def uniform(self, shape, minval=0, maxval=None, dtype=tf.float32):
+        raise ValueError("a NoiseFeed holds noise maps for the synthesis network; it has no uniform draws")
+
+
 class SampleNoise:
     """Stateless draws keyed per row: row ``i`` of draw ``k`` depends only on ``seeds[i]`` and ``k``.
 
@@ -193,6 +220,7 @@ __all__ = [
     "DEFAULT_RANDOM",
     "DefaultRandom",
     "FixedNoise",
+    "NoiseFeed",
     "PerImageNoise",
     "RandomSource",
     "SampleNoise",

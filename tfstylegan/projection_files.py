@@ -20,6 +20,7 @@ import numpy as np
 import PIL.Image
 import PIL.ImageOps
 
+from tfstylegan.images import write_png
 from tfstylegan.video_writer import atomic_output
 
 
@@ -62,13 +63,6 @@ def load_target(path: str | os.PathLike, resolution: int, num_channels: int) -> 
     return prepare_target(image, resolution, num_channels)
 
 
-def _write_png(path: str, image: np.ndarray) -> None:
-    """A uint8 ``[H, W, 1 or 3]`` image as a PNG file, written atomically."""
-    pil = PIL.Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
-    with atomic_output(path) as temp:
-        pil.save(temp, format="PNG")
-
-
 def write_projection(outdir: str | os.PathLike, result, index: int = 0) -> None:
     """Write target ``index`` of a :class:`~tfstylegan.projection.ProjectionResult` into ``outdir``.
 
@@ -76,8 +70,8 @@ def write_projection(outdir: str | os.PathLike, result, index: int = 0) -> None:
     """
     outdir = os.fspath(outdir)
     os.makedirs(outdir, exist_ok=True)
-    _write_png(os.path.join(outdir, "target.png"), result.targets[index])
-    _write_png(os.path.join(outdir, "proj.png"), result.images[index])
+    write_png(os.path.join(outdir, "target.png"), result.targets[index])
+    write_png(os.path.join(outdir, "proj.png"), result.images[index])
     arrays = {"dlatents": np.asarray(result.dlatents[index], np.float32)}
     arrays.update(
         {f"noise{k}": np.asarray(v[index : index + 1], np.float32) for k, v in enumerate(result.noise)}

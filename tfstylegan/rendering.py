@@ -2,7 +2,7 @@
 
 The original synthesis network adds either its stored noise inputs (one ``[1, H, W, 1]``
 map per layer, shared by the batch) or fresh draws. Projection, editing and videos need
-a third kind: given maps per image. :class:`NoiseFeed` supplies them through the
+a third kind: given maps per image. :class:`~tfstylegan.noise.NoiseFeed` supplies them through the
 synthesis network's public ``rng`` argument, without touching the network.
 
 :class:`Renderer` turns many dlatents into uint8 images in compiled batches of a fixed
@@ -18,30 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfstylegan.ops import convert_images_to_uint8
-
-
-class NoiseFeed:
-    """A synthesis ``rng`` whose draws are given noise maps, one per layer in layer order.
-
-    ``Gs.synthesis(dlatents, randomize_noise=True, rng=NoiseFeed(maps))`` adds ``maps[k]``
-    (``[N or 1, H, W, 1]``, broadcast over the batch) in layer k instead of fresh noise:
-    the synthesis network draws its noise layer by layer. One feed serves one call.
-    """
-
-    def __init__(self, maps: Sequence):
-        self.maps = list(maps)
-        self.used = 0
-
-    def normal(self, shape, dtype=tf.float32):
-        if self.used >= len(self.maps):
-            raise ValueError(f"the synthesis network drew more than the {len(self.maps)} noise maps given")
-        noise = tf.cast(self.maps[self.used], dtype)
-        want = tuple(int(s) for s in shape[1:])
-        if tuple(noise.shape[1:]) != want:
-            raise ValueError(f"noise map {self.used} is {tuple(noise.shape)}; the layer needs [N, *{want}]")
-        self.used += 1
-        return tf.broadcast_to(noise, [shape[0], *want])
+from tfstylegan.images import convert_images_to_uint8
+from tfstylegan.noise import NoiseFeed
 
 
 def synthesize(Gs: keras.Model, dlatents, noise: Sequence | None = None, lod_range=None) -> tf.Tensor:

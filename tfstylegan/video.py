@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from tfstylegan import generation
 from tfstylegan.rendering import Renderer
 from tfstylegan.video_writer import VideoWriter
 
@@ -84,18 +84,6 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out / np.linalg.norm(out, axis=-1, keepdims=True) * ((1 - t) * norm_a + t * norm_b)
 
 
-def _truncation(Gs: keras.Model, psi, cutoff) -> tuple[float, int]:
-    cfg = Gs.cfg
-    psi = cfg.truncation_psi if psi is None else psi
-    cutoff = cfg.truncation_cutoff if cutoff is None else cutoff
-    return (1.0 if psi is None else float(psi)), (0 if cutoff is None else int(cutoff))
-
-
-def _seed_latents(seeds: Sequence[int], latent_size: int) -> np.ndarray:
-    """``[N, latent_size]`` float32: row i is ``RandomState(seeds[i]).randn(latent_size)``."""
-    return np.stack([np.random.RandomState(s).randn(latent_size) for s in seeds]).astype(np.float32)
-
-
 def _labels(Gs: keras.Model, label, n: int) -> np.ndarray | None:
     if not Gs.cfg.label_size:
         return None
@@ -135,7 +123,7 @@ class _Loop:
         if len(seeds) < 2:
             raise ValueError(f"a loop needs at least two seeds, got {list(seeds)}")
         self.renderer, self.space, self.frames_per_seed, self.label = renderer, space, frames_per_seed, label
-        self.latents = _seed_latents(seeds, renderer.Gs.cfg.latent_size)  # [K, latent_size]
+        self.latents = generation.seed_latents(seeds, renderer.Gs.cfg.latent_size)  # [K, latent_size]
         self.keys = _seed_dlatents(renderer, self.latents, label)  # [K, L, D]
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
@@ -173,14 +161,12 @@ def render_video(
         The number of frames written.
     """
     renderer = renderer or Renderer(Gs, batch_size)
-    psi, cutoff = _truncation(Gs, truncation_psi, truncation_cutoff)
     report = _progress(progress)
     with VideoWriter(path, fps) as writer:
         for start in range(0, num_frames, renderer.batch_size):
             frames = np.arange(start, min(start + renderer.batch_size, num_frames))
             dlatents = dlatents_of(frames)
-            if psi != 1 and cutoff > 0:
-                dlatents = Gs.truncate(tf.constant(dlatents, tf.float32), psi, cutoff).numpy()
+            dlatents = generation.truncate(Gs, dlatents, truncation_psi, truncation_cutoff).numpy()
             for image in renderer.images(dlatents, None if noise_of is None else noise_of(frames)):
                 writer.append(image)
             report(int(frames[-1]) + 1, num_frames)
@@ -233,7 +219,7 @@ def style_mix_video(
     per_seed = _frames_per_seed(fps, seconds_per_seed)
     renderer = Renderer(Gs, kwargs.pop("batch_size", 8))
     loop = _Loop(renderer, seeds, per_seed, "w", label)
-    base = _seed_dlatents(renderer, _seed_latents([seed], Gs.cfg.latent_size), label)  # [1, L, D]
+    base = _seed_dlatents(renderer, generation.seed_latents([seed], Gs.cfg.latent_size), label)  # [1, L, D]
     mixed = np.isin(np.arange(Gs.num_layers), layers)[:, np.newaxis]  # [L, 1]
 
     def dlatents_of(frames):
@@ -271,7 +257,7 @@ def noise_video(
     fresh = [rnd.randn(*a.shape).astype(np.float32) for a in stored]  # one per layer, drawn for all
     num_frames = _frames_per_seed(fps, seconds)
     renderer = Renderer(Gs, kwargs.pop("batch_size", 8))
-    keys = _seed_dlatents(renderer, _seed_latents([seed], Gs.cfg.latent_size), label)  # [1, L, D]
+    keys = _seed_dlatents(renderer, generation.seed_latents([seed], Gs.cfg.latent_size), label)  # [1, L, D]
 
     def noise_of(frames):
         theta = (2 * np.pi * frames / num_frames).astype(np.float32).reshape(-1, 1, 1, 1)  # [b, 1, 1, 1]
