@@ -108,12 +108,12 @@ def test_nonfused_resampling_convs_are_the_plain_formulas():
     x = rs.randn(2, 4, 4, 3).astype(np.float32)
     w = rs.randn(3, 3, 3, 5).astype(np.float32)
     up = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)
-    np.testing.assert_allclose(layers.upscale2d_conv2d(t(x), t(w), False).numpy(), _conv_same_np(up, w), atol=1e-4)
+    np.testing.assert_allclose(ops.upscale2d_conv2d(t(x), t(w), False).numpy(), _conv_same_np(up, w), atol=1e-4)
     x8 = rs.randn(2, 8, 8, 3).astype(np.float32)
     conv = _conv_same_np(x8, w)
     down = conv.reshape(2, 4, 2, 4, 2, 5).mean(axis=(2, 4))
-    np.testing.assert_allclose(layers.conv2d_downscale2d(t(x8), t(w), False).numpy(), down, atol=1e-4)
-    np.testing.assert_allclose(layers.conv2d_downscale2d(t(x8), t(w), True).numpy(), down, atol=1e-4)
+    np.testing.assert_allclose(ops.conv2d_downscale2d(t(x8), t(w), False).numpy(), down, atol=1e-4)
+    np.testing.assert_allclose(ops.conv2d_downscale2d(t(x8), t(w), True).numpy(), down, atol=1e-4)
 
 
 def test_fused_upscale_conv_applies_the_flipped_kernel():
@@ -122,7 +122,7 @@ def test_fused_upscale_conv_applies_the_flipped_kernel():
     x = rs.randn(1, 4, 4, 2).astype(np.float32)
     w = rs.randn(3, 3, 2, 3).astype(np.float32)
     up = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)
-    fused = layers.upscale2d_conv2d(t(x), t(w), True).numpy()
+    fused = ops.upscale2d_conv2d(t(x), t(w), True).numpy()
     np.testing.assert_allclose(fused, _conv_same_np(up, w[::-1, ::-1]), atol=1e-4)
     assert np.max(np.abs(fused - _conv_same_np(up, w))) > 0.1
 
@@ -158,8 +158,8 @@ def test_second_order_gradients_match_finite_differences(name):
             "lrelu": lambda x: ops.leaky_relu(x),
             "instance_norm": lambda x: ops.instance_norm(x),
             "mbstd": lambda x: ops.minibatch_stddev(x, 2, 1),
-            "fused_up": lambda x: layers.upscale2d_conv2d(x, w, True),
-            "fused_down": lambda x: layers.conv2d_downscale2d(x, w, True),
+            "fused_up": lambda x: ops.upscale2d_conv2d(x, w, True),
+            "fused_down": lambda x: ops.conv2d_downscale2d(x, w, True),
         }[name](x)
         return tf.reduce_sum(tf.square(x) * 0.5 + x)
 

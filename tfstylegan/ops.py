@@ -80,6 +80,80 @@ def downscale2d(x: tf.Tensor, factor: int = 2) -> tf.Tensor:
     return tf.nn.avg_pool2d(x, ksize=factor, strides=factor, padding="VALID")
 
 
+# ----------------------------------------------------------------------------------
+# Convolutions with 2x resampling (runtime weights; the layers own the stored ones).
+
+
+def conv2d(x, w):
+    """Stride-1 SAME correlation with a runtime weight ``w`` ``[k, k, in, out]``."""
+    return tf.nn.conv2d(x, w, strides=1, padding="SAME")
+
+
+def _window_sum_matrix(kernel: int, flip: bool) -> np.ndarray:
+    """``[(k+1)^2, k^2]`` 0/1 matrix of the original's fused-kernel construction.
+
+    The original zero-pads a ``k x k`` kernel to ``k+2`` and sums its four shifted
+    ``(k+1) x (k+1)`` windows. As a matrix acting on the flattened taps this is one
+    small matmul over all channel pairs, ~10x faster than pad + slices + add_n for
+    512x512 weights. ``flip`` also mirrors the result spatially.
+    """
+    m = np.zeros([kernel + 1, kernel + 1, kernel, kernel], np.float32)
+    for i in range(kernel + 1):
+        for j in range(kernel + 1):
+            for a in (0, 1):
+                for b in (0, 1):
+                    p, q = i + a - 1, j + b - 1  # tap of the unpadded kernel
+                    if 0 <= p < kernel and 0 <= q < kernel:
+                        m[i, j, p, q] = 1.0
+    if flip:
+        m = m[::-1, ::-1]
+    return m.reshape((kernel + 1) ** 2, kernel**2)
+
+
+def _fused_kernel(w, flip: bool, scale: float):
+    """The original's fused kernel of ``w`` ``[k, k, in, out]`` -> ``[k+1, k+1, in, out]``."""
+    k, _, cin, cout = w.shape
+    m = tf.constant(_window_sum_matrix(k, flip) * scale, dtype=w.dtype)
+    kw = tf.matmul(m, tf.reshape(w, [k * k, cin * cout]))  # [(k+1)^2, in*out]
+    return tf.reshape(kw, [k + 1, k + 1, cin, cout])  # [k+1, k+1, in, out]
+
+
+def upscale2d_conv2d(x, w, fused: bool):
+    """2x nearest upsampling followed by a 3x3 conv, fused or not as the original chooses.
+
+    ``fused=True`` is the original's fused op: a stride-2 ``conv2d_transpose`` of the
+    zero-padded weight whose four shifted 4x4 windows are summed (no 0.25 factor). A
+    transposed conv is the adjoint of a correlation, so this applies the spatially
+    flipped kernel: it is a different function from the non-fused path for the same
+    weights, exactly as in the original.
+
+    ``fused=False`` is ``conv3x3(upscale2d(x))``. It equals the fused op applied to the
+    spatially flipped weight, whose fused kernel is the flipped fused kernel; that is
+    how it is computed here: 16 instead of 36 multiply-adds per input pixel, the same
+    numbers up to float rounding.
+    """
+    w = _fused_kernel(tf.cast(w, x.dtype), flip=not fused, scale=1.0)  # [k+1, k+1, in, out]
+    w = tf.transpose(w, [0, 1, 3, 2])  # [k+1, k+1, out, in] as conv2d_transpose wants
+    n = tf.shape(x)[0]
+    _, h, wd, _ = x.shape
+    out_shape = tf.stack([n, h * 2, wd * 2, w.shape[2]])
+    return tf.nn.conv2d_transpose(x, w, out_shape, strides=2, padding="SAME")
+
+
+def conv2d_downscale2d(x, w, fused: bool):
+    """A 3x3 conv followed by a 2x2 box downscale.
+
+    The original's fused op is a stride-2 conv of the zero-padded weight whose four
+    shifted 4x4 windows are summed and multiplied by 0.25. Unlike the upsampling case
+    it is the same function as the non-fused ``downscale2d(conv3x3(x))`` (up to float
+    rounding), so both settings are computed the fused way: 2.25x fewer multiply-adds.
+    ``fused`` is accepted to mirror the original's argument.
+    """
+    del fused  # same function either way
+    w = _fused_kernel(tf.cast(w, x.dtype), flip=False, scale=0.25)  # [k+1, k+1, in, out]
+    return tf.nn.conv2d(x, w, strides=2, padding="SAME")
+
+
 def leaky_relu(x: tf.Tensor, alpha: float = LRELU_ALPHA) -> tf.Tensor:
     """``max(x, alpha * x)``.
 

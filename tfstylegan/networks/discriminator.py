@@ -62,7 +62,7 @@ class DBasic(Network):
                         self.nf(res - 2),
                         3,
                         resample="down",
-                        fused=layers._fused_scale(c.fused_scale, size),
+                        fused=layers.resolve_fused_scale(c.fused_scale, size),
                         name=f"{size}x{size}_Conv1_down",
                         **act,
                     ),

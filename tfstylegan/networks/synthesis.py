@@ -82,7 +82,7 @@ class GSynthesis(Network):
                 layers.SynthesisLayer(
                     self.nf(res - 1),
                     "up",
-                    fused_scale=layers._fused_scale(c.fused_scale, size),
+                    fused_scale=layers.resolve_fused_scale(c.fused_scale, size),
                     blur_filter=c.blur_filter,
                     name=f"{size}x{size}_Conv0_up",
                     **common,
