@@ -170,6 +170,17 @@ def raw_state(**overrides):
     return {k: v for k, v in state.items() if v is not DROP}
 
 
-def raw_pickle(*states, protocol=4) -> bytes:
-    states = states or (raw_state(),) * 3
+def raw_g_state(name="G"):
+    """A G_style state with its two components: a small but well-formed G or Gs."""
+
+    def component(sub_name, func):
+        return RawNetwork(raw_state(name=sub_name, build_func_name=func, variables=[("lod", np.float32(0))]))
+
+    components = {"synthesis": component("G_synthesis", "G_synthesis"), "mapping": component("G_mapping", "G_mapping")}
+    return raw_state(name=name, build_func_name="G_style", components=components, variables=[("lod", np.float32(0))])
+
+
+def raw_pickle(D=None, protocol=4) -> bytes:
+    """A pickled (G, D, Gs) tuple whose D state is ``D`` (default: :func:`raw_state`)."""
+    states = (raw_g_state(), raw_state() if D is None else D, raw_g_state("Gs"))
     return pickle.dumps(tuple(RawNetwork(s) for s in states), protocol=protocol)

@@ -245,7 +245,7 @@ def test_text_mode_file_is_a_type_error(fixture):
     ],
 )
 def test_invalid_states_are_rejected(overrides, message):
-    data = raw_pickle(raw_state(), raw_state(**overrides), raw_state())
+    data = raw_pickle(raw_state(**overrides))
     with pytest.raises(LegacyPickleError, match=re.escape(message)) as info:
         load_pickle_states(io.BytesIO(data))
     assert EXPECTED in str(info.value)
@@ -262,7 +262,7 @@ def test_network_that_contains_itself_is_rejected():
 
 
 def test_version2_state_without_components_loads():
-    data = raw_pickle(raw_state(), raw_state(version=2, components=DROP), raw_state())
+    data = raw_pickle(raw_state(version=2, components=DROP))
     _, D, _ = load_pickle_states(io.BytesIO(data))
     assert (D.version, D.components) == (2, {})
     assert D.variables[0][1].shape == () and D.variables[0][1] == np.float32(0.5)

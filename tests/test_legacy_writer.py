@@ -184,7 +184,16 @@ def test_save_rejects_bad_arguments(tmp_path):
 
 
 # The modules behind tfstylegan.legacy (the package imports no others).
-LEGACY_NO_TF = ("__init__.py", "guarded.py", "network_state.py", "stub.py", "reader.py", "writer.py")
+LEGACY_NO_TF = (
+    "__init__.py",
+    "bounds.py",
+    "errors.py",
+    "guarded.py",
+    "network_state.py",
+    "stub.py",
+    "reader.py",
+    "writer.py",
+)
 
 
 def test_reading_and_writing_need_no_tensorflow(tmp_path):
@@ -205,9 +214,10 @@ print(sorted(m for m in sys.modules if m.split(".")[0] == "tfstylegan"))
     )
     count_line, modules_line = result.stdout.splitlines()
     assert count_line.split(" ", 1) == [str(expected), "[]"]
-    modules = set(ast.literal_eval(modules_line)) - {"tfstylegan.resolution"}  # TF-free, see test_resolution.
+    modules = set(ast.literal_eval(modules_line)) - {"tfstylegan.resolution", "tfstylegan.paths"}  # TF-free.
     assert sorted(modules) == ["tfstylegan", "tfstylegan._lazy"] + [
-        f"tfstylegan.legacy{m}" for m in ("", ".guarded", ".network_state", ".reader", ".stub", ".writer")
+        f"tfstylegan.legacy{m}"
+        for m in ("", ".bounds", ".errors", ".guarded", ".network_state", ".reader", ".stub", ".writer")
     ]
 
 

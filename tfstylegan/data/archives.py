@@ -1,38 +1,39 @@
 """Readers of the public archives the original dataset tool converts (MNIST, CIFAR, SVHN).
 
 CIFAR and SVHN come as Python pickles. They are read with the guarded unpickler of
-:mod:`tfstylegan.legacy.guarded`, which resolves only the few globals that numpy arrays
-need, each accepting only what numpy writes, so a crafted file cannot run code. Images
+:mod:`tfstylegan.legacy.guarded`, which first bounds the opcode stream (memory, nesting,
+size) and then resolves only the few globals that numpy arrays need, each accepting only
+what numpy writes, so a crafted file can neither run code nor exhaust memory. Images
 are returned NHWC uint8, labels as int64 class indices.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import posixpath
 
 import numpy as np
 import tensorflow as tf
 
 from tfstylegan.data.errors import DatasetError
-from tfstylegan.legacy.guarded import GuardedUnpickler
+from tfstylegan.legacy.guarded import load_guarded
 
 
 def load_pickle(path: str):
-    """Loads a (Python 2 or 3) data pickle of arrays and plain data through :class:`GuardedUnpickler`.
+    """Loads a (Python 2 or 3) data pickle of arrays and plain data through the guarded unpickler.
 
     Raises:
-        DatasetError: the file is missing, not a pickle, or refers to a forbidden global.
+        DatasetError: the file is missing, not a pickle, breaks a bound, or refers to a
+            forbidden global.
     """
     if not tf.io.gfile.exists(path):
         raise DatasetError(f"{path} does not exist")
     with tf.io.gfile.GFile(path, "rb") as f:
         data = f.read()
     try:
-        return GuardedUnpickler(io.BytesIO(data), encoding="latin1").load()
+        return load_guarded(data, encoding="latin1")
     except Exception as e:  # noqa: BLE001
-        raise DatasetError(f"{path}: cannot load the pickle ({e})") from None
+        raise DatasetError(f"{path}: cannot load the pickle ({str(e)[:300]})") from None
 
 
 def _check_images(images: np.ndarray, labels: np.ndarray, what: str, num_classes: int) -> None:
@@ -83,6 +84,7 @@ def load_mnist(mnist_dir: str) -> tuple[np.ndarray, np.ndarray]:
 def _cifar_images(data, path: str) -> np.ndarray:
     if not isinstance(data, np.ndarray) or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
         raise DatasetError(f"{path}: 'data' is not an [N, 3072] array")
+    data = np.asarray(data)  # A plain ndarray (the unpickler's arrays are a guarded subclass).
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)  # [N, 3072] => [N, 3, 32, 32] => [N, 32, 32, 3]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tfstylegan.legacy.bounds import short_repr
 from tfstylegan.legacy.guarded import NUMERIC_KINDS
 
 # The state dict of one network, keys in the order the original writes them.
@@ -37,6 +38,7 @@ BUILD_MODULE_SRC_PLACEHOLDER = (
 
 # Network names, as the original requires them.
 _NAME_RE = re.compile(r"[A-Za-z0-9_.\-]+")
+MAX_NAME_LENGTH = 200
 
 
 @dataclasses.dataclass(eq=False)
@@ -125,76 +127,103 @@ def _normalise_variable(item: Any) -> Any:
 
 def _validate_tree(state: NetworkState, active: set[int]) -> None:
     if id(state) in active:
-        raise ValueError(f"network {state.name!r} contains itself as a component")
+        raise ValueError(f"network {short_repr(state.name)} contains itself as a component")
     active.add(id(state))
+    if not (isinstance(state.name, str) and len(state.name) <= MAX_NAME_LENGTH and _NAME_RE.fullmatch(state.name)):
+        raise ValueError(
+            f"network name {short_repr(state.name)} must be a non-empty string of at most "
+            f"{MAX_NAME_LENGTH} characters A-Z a-z 0-9 _ . -"
+        )
     where = f"network {state.name!r}"
-    if not isinstance(state.name, str) or not _NAME_RE.fullmatch(state.name):
-        raise ValueError(f"network name {state.name!r} must be a non-empty string of A-Z a-z 0-9 _ . -")
     if not isinstance(state.build_func_name, str) or not state.build_func_name:
-        raise TypeError(f"{where}: build_func_name must be a non-empty string, got {state.build_func_name!r}")
+        raise TypeError(
+            f"{where}: build_func_name must be a non-empty string, got {short_repr(state.build_func_name)}"
+        )
     if not isinstance(state.build_module_src, str):
         raise TypeError(
             f"{where}: build_module_src must be a string, got {type(state.build_module_src).__name__}"
         )
     if type(state.version) is not int or state.version not in SUPPORTED_VERSIONS:
-        raise ValueError(f"{where}: unsupported state version {state.version!r}; expected 2 or 3")
+        raise ValueError(f"{where}: unsupported state version {short_repr(state.version)}; expected 2 or 3")
     if not isinstance(state.static_kwargs, dict):
         raise TypeError(f"{where}: static_kwargs must be a dict, got {type(state.static_kwargs).__name__}")
+    budget = [MAX_PLAIN_NODES]
     for key, value in state.static_kwargs.items():
         if not isinstance(key, str):
-            raise TypeError(f"{where}: static_kwargs key {key!r} is not a string")
-        _check_plain_value(value, f"{where}: static_kwargs[{key!r}]", set())
+            raise TypeError(f"{where}: static_kwargs key {short_repr(key)} is not a string")
+        _check_plain_value(value, f"{where}: static_kwargs[{short_repr(key)}]", budget)
     if not isinstance(state.components, dict):
         raise TypeError(f"{where}: components must be a dict, got {type(state.components).__name__}")
     component_names = set()
     for key, component in state.components.items():
         if not isinstance(key, str) or not isinstance(component, NetworkState):
-            raise TypeError(f"{where}: component {key!r} must be a NetworkState under a string key")
+            raise TypeError(f"{where}: component {short_repr(key)} must be a NetworkState under a string key")
         if component.name in component_names:
-            raise ValueError(f"{where}: two components are named {component.name!r}")
+            raise ValueError(f"{where}: two components are named {short_repr(component.name)}")
         component_names.add(component.name)
         _validate_tree(component, active)
-    if not isinstance(state.variables, list):
-        raise TypeError(f"{where}: variables must be a list, got {type(state.variables).__name__}")
-    variable_names = set()
-    for item in state.variables:
-        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) and item[0]):
-            raise TypeError(
-                f"{where}: each variable must be a (non-empty name, array) pair, got {item!r:.80}"
-            )
-        var_name, value = item
-        if var_name in variable_names:
-            raise ValueError(f"{where}: duplicate variable {var_name!r}")
-        variable_names.add(var_name)
-        if type(value) is not np.ndarray:
-            raise TypeError(
-                f"{where}: variable {var_name!r} must be a numpy array, got {type(value).__name__}"
-            )
-        if value.dtype.kind not in NUMERIC_KINDS:
-            raise TypeError(f"{where}: variable {var_name!r} has non-numeric dtype {value.dtype}")
+    _validate_variables(state.variables, where)
     active.discard(id(state))
 
 
+def _validate_variables(variables: Any, where: str) -> None:
+    if not isinstance(variables, list):
+        raise TypeError(f"{where}: variables must be a list, got {type(variables).__name__}")
+    variable_names = set()
+    for item in variables:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) and item[0]):
+            raise TypeError(f"{where}: each variable must be a (non-empty name, array) pair, got {short_repr(item)}")
+        var_name, value = item
+        if var_name in variable_names:
+            raise ValueError(f"{where}: duplicate variable {short_repr(var_name)}")
+        variable_names.add(var_name)
+        if type(value) is not np.ndarray:
+            raise TypeError(
+                f"{where}: variable {short_repr(var_name)} must be a numpy array, got {type(value).__name__}"
+            )
+        if value.dtype.kind not in NUMERIC_KINDS:
+            raise TypeError(f"{where}: variable {short_repr(var_name)} has non-numeric dtype {value.dtype}")
+
+
 _PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes)
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+MAX_PLAIN_NODES = 10_000  # Values and containers that the static_kwargs of one network may hold.
 
 
-def _check_plain_value(value: Any, where: str, active: set[int]) -> None:
-    """Accepts plain data (numbers, strings, numpy numbers, nested containers of them)."""
-    if isinstance(value, _PLAIN_TYPES):
-        return
-    if isinstance(value, (np.generic, np.ndarray, np.dtype)):
-        dtype = value if isinstance(value, np.dtype) else value.dtype
-        if dtype.hasobject:
-            raise TypeError(f"{where} holds numpy objects (dtype {dtype})")
-        return
-    if isinstance(value, (dict, list, tuple, set, frozenset)):
-        if id(value) in active:
+def _check_plain_value(value: Any, where: str, budget: list[int]) -> None:
+    """Accepts plain data (numbers, strings, numpy numbers, nested containers of them).
+
+    The walk visits each container once (a structure that refers to the same list many
+    times costs one visit per list), refuses cycles, and stops after ``budget[0]`` nodes.
+    """
+    done: set[int] = set()  # Containers checked completely.
+    active: set[int] = set()  # Containers on the current path (a second visit is a cycle).
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        item, leaving = stack.pop()
+        if leaving:
+            active.discard(id(item))
+            done.add(id(item))
+            continue
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ValueError(f"{where} holds more than {MAX_PLAIN_NODES} values; expected a few settings")
+        if isinstance(item, _PLAIN_TYPES):
+            continue
+        if isinstance(item, (np.generic, np.ndarray, np.dtype)):
+            dtype = item if isinstance(item, np.dtype) else item.dtype
+            if dtype.hasobject:
+                raise TypeError(f"{where} holds numpy objects (dtype {dtype})")
+            continue
+        if not isinstance(item, _CONTAINERS):
+            raise TypeError(f"{where} has unsupported type {type(item).__name__}; expected plain data")
+        if id(item) in done:
+            continue
+        if id(item) in active:
             raise ValueError(f"{where} contains itself")
-        active.add(id(value))
-        items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
-        for key, item in items:
-            _check_plain_value(key, where, active)
-            _check_plain_value(item, where, active)
-        active.discard(id(value))
-        return
-    raise TypeError(f"{where} has unsupported type {type(value).__name__}; expected plain data")
+        active.add(id(item))
+        stack.append((item, True))
+        children = item.items() if isinstance(item, dict) else ((None, v) for v in item)
+        for key, child in children:
+            stack.append((key, False))
+            stack.append((child, False))

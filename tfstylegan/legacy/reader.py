@@ -13,9 +13,12 @@ import os
 from collections import OrderedDict
 from typing import IO, Any
 
-from tfstylegan.legacy.guarded import ARRAY_GLOBALS, GuardedUnpickler, LegacyPickleError, UnsafePickleError
+from tfstylegan.legacy.bounds import short_repr
+from tfstylegan.legacy.errors import ConversionError, LegacyPickleError, PickleBoundsError, UnsafePickleError
+from tfstylegan.legacy.guarded import ARRAY_GLOBALS, GuardedUnpickler, load_guarded
 from tfstylegan.legacy.network_state import NetworkState
 from tfstylegan.legacy.stub import NetworkStub, describe
+from tfstylegan.paths import open_regular_file
 
 PathOrFile = str | os.PathLike | IO[bytes]
 
@@ -61,6 +64,11 @@ _FOREIGN_MAGIC = (
 def load_pickle_states(path_or_file: PathOrFile) -> tuple[NetworkState, NetworkState, NetworkState]:
     """Reads an original StyleGAN ``network.pkl`` without running anything from it.
 
+    The opcode stream is first checked against the bounds of
+    :mod:`tfstylegan.legacy.bounds` (memo, nesting, object count, declared sizes), then
+    unpickled by :class:`SafeUnpickler`; the three networks must be ``(G_style, D_basic,
+    G_style)`` networks and every variable float32, as the original writes them.
+
     Args:
         path_or_file: A local path, or a binary file object open for reading.
 
@@ -69,13 +77,14 @@ def load_pickle_states(path_or_file: PathOrFile) -> tuple[NetworkState, NetworkS
 
     Raises:
         UnsafePickleError: The file names a global outside the allowlist.
+        PickleBoundsError: The file asks for unbounded memory or work (refused unread).
         LegacyPickleError: The file cannot be opened, is empty, truncated, not a pickle,
             or does not hold a valid ``(G, D, Gs)`` tuple. The message names the file.
     """
     if isinstance(path_or_file, (str, os.PathLike)):
         source = os.fspath(path_or_file)
         try:
-            file = open(source, "rb")
+            file = open_regular_file(source)
         except OSError as e:
             reason = e.strerror or type(e).__name__
             raise LegacyPickleError(
@@ -90,20 +99,20 @@ def load_pickle_states(path_or_file: PathOrFile) -> tuple[NetworkState, NetworkS
 def _load(file: IO[bytes], source: str) -> tuple[NetworkState, NetworkState, NetworkState]:
     if not hasattr(file, "read") or isinstance(file, io.TextIOBase):
         raise TypeError(f"expected a path or a binary file object, got {type(file).__name__}")
-    if not (hasattr(file, "seekable") and file.seekable()):
-        file = io.BytesIO(file.read())  # A stream: read it whole so that its start can be checked.
-    start = file.tell()
-    head = file.read(8)
-    file.seek(start)
-    if not head:
+    data = file.read()
+    if not isinstance(data, bytes):
+        raise TypeError(f"expected a binary file object, got one whose read() returns {type(data).__name__}")
+    if not data:
         raise LegacyPickleError(f"{source}: the file is empty; expected {_TUPLE_DESCRIPTION}")
     for magic, kind in _FOREIGN_MAGIC:
-        if head.startswith(magic):
+        if data.startswith(magic):
             raise LegacyPickleError(
                 f"{source}: this is a {kind}, not a pickle; expected {_TUPLE_DESCRIPTION}"
             )
     try:
-        result = SafeUnpickler(file).load()
+        result = load_guarded(data, SafeUnpickler)
+    except PickleBoundsError as e:
+        raise PickleBoundsError(f"{source}: {_BOUND_REASONS[e.kind]} ({e}); expected {_TUPLE_DESCRIPTION}", e.kind) from None
     except UnsafePickleError as e:
         raise UnsafePickleError(f"{source}: {e}", e.module, e.name) from None
     except LegacyPickleError as e:
@@ -111,7 +120,7 @@ def _load(file: IO[bytes], source: str) -> tuple[NetworkState, NetworkState, Net
     except Exception as e:  # Anything else from pickle's internals means a damaged or foreign file.
         message = str(e)
         if isinstance(e, EOFError) or "truncated" in message:
-            reason = "the data ends early, so the file is truncated or still being written"
+            reason = _BOUND_REASONS["truncated"]
         else:
             reason = f"the data is not a valid pickle ({type(e).__name__}: {message:.200})"
         raise LegacyPickleError(f"{source}: {reason}; expected {_TUPLE_DESCRIPTION}") from e
@@ -121,4 +130,31 @@ def _load(file: IO[bytes], source: str) -> tuple[NetworkState, NetworkState, Net
         raise LegacyPickleError(f"{source}: holds {describe(result)}; expected {_TUPLE_DESCRIPTION}")
     if any("state" not in n.__dict__ for n in result):
         raise LegacyPickleError(f"{source}: a top-level network has no state; expected {_TUPLE_DESCRIPTION}")
-    return tuple(n.state for n in result)
+    states = tuple(n.state for n in result)
+    check_roles(states, source)
+    return states
+
+
+_BOUND_REASONS = {
+    "truncated": "the data ends early, so the file is truncated or still being written",
+    "invalid": "the data is not a valid pickle",
+    "bound": "the pickle breaks a safety bound, so it was refused before anything was unpickled",
+}
+ROLES = (("G", "G_style"), ("D", "D_basic"), ("Gs", "G_style"))  # The networks of the tuple, in order.
+
+
+def check_roles(states: tuple[NetworkState, ...], source: str) -> None:
+    """Checks that the three states are ``(G, D, Gs)``: G_style, D_basic, G_style networks.
+
+    Raises:
+        ConversionError: naming the network in the wrong place (e.g. a ``(D, G, Gs)`` tuple).
+    """
+    found = [state.build_func_name for state in states]
+    if found != [func for _, func in ROLES]:
+        shown = ", ".join(
+            f"{role}: {state.name!r} ({short_repr(func)})" for (role, _), state, func in zip(ROLES, states, found)
+        )
+        raise ConversionError(
+            f"{source}: the networks are not in the order (G, D, Gs) = (G_style, D_basic, G_style): "
+            f"found {shown}"
+        )

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfstylegan.legacy.errors import ConversionError
 from tfstylegan.legacy.network_state import NetworkState
 from tfstylegan.networks import STYLE_KWARGS, DBasic, GMapping, GStyle, GSynthesis
 
 STATE_VERSION = 3
-
-
-class ConversionError(ValueError):
-    """A network state does not describe a network tfstylegan can build or fill."""
 
 
 def _is_nchw_image_var(local_name: str) -> bool:

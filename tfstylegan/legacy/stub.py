@@ -11,8 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from tfstylegan.legacy.guarded import LegacyPickleError
+from tfstylegan.legacy.bounds import short_repr
+from tfstylegan.legacy.errors import LegacyPickleError
+from tfstylegan.legacy.guarded import plain
 from tfstylegan.legacy.network_state import STATE_KEYS, SUPPORTED_VERSIONS, WRITE_VERSION, NetworkState
+
+STORED_DTYPE = np.dtype("<f4")  # The dtype of every variable of an original network pickle.
 
 
 class NetworkStub:
@@ -56,46 +60,63 @@ def _state_from_dict(state: Any) -> NetworkState:
     unknown = [key for key in state if key not in STATE_KEYS]
     if unknown:
         raise LegacyPickleError(
-            f"unknown key(s) {unknown!r:.200} in a Network state; expected {list(STATE_KEYS)}"
+            f"unknown key(s) {short_repr(unknown)} in a Network state; expected {list(STATE_KEYS)}"
         )
     version = state.get("version")
     if type(version) is not int or version not in SUPPORTED_VERSIONS:
-        raise LegacyPickleError(f"unsupported Network state version {version!r}; expected 2 or 3")
+        raise LegacyPickleError(f"unsupported Network state version {short_repr(version)}; expected 2 or 3")
     missing = [key for key in STATE_KEYS if key not in state and (key != "components" or version == 3)]
     if missing:
         raise LegacyPickleError(f"Network state (version {version}) lacks key(s) {missing}")
-    name = state["name"]
+    name = short_repr(state["name"])
     components = state.get("components", {})
     if not isinstance(components, dict):
-        raise LegacyPickleError(
-            f"network {name!r:.80}: components must be a dict, got {describe(components)}"
-        )
+        raise LegacyPickleError(f"network {name}: components must be a dict, got {describe(components)}")
     component_states = {}
     for key, component in components.items():
         if not isinstance(component, NetworkStub):
             raise LegacyPickleError(
-                f"network {name!r:.80}: component {key!r} is {describe(component)}, not a Network"
+                f"network {name}: component {short_repr(key)} is {describe(component)}, not a Network"
             )
         if "state" not in component.__dict__:
             raise LegacyPickleError(
-                f"network {name!r:.80}: component {key!r} has no state (a reference cycle?)"
+                f"network {name}: component {short_repr(key)} has no state (a reference cycle?)"
             )
         component_states[key] = component.state
     variables = state["variables"]
     if not isinstance(variables, (list, tuple)):
-        raise LegacyPickleError(f"network {name!r:.80}: variables must be a list, got {describe(variables)}")
+        raise LegacyPickleError(f"network {name}: variables must be a list, got {describe(variables)}")
     try:
-        return NetworkState(
-            name=name,
+        result = NetworkState(
+            name=state["name"],
             static_kwargs=state["static_kwargs"],
             components=component_states,
             build_func_name=state["build_func_name"],
-            variables=list(variables),
+            variables=[_plain_variable(item) for item in variables],
             version=version,
             build_module_src=state["build_module_src"],
         )
     except (TypeError, ValueError) as e:
         raise LegacyPickleError(f"invalid Network state: {e}") from None
+    _check_stored_dtypes(result)
+    return result
+
+
+def _plain_variable(item: Any) -> Any:
+    """A ``(name, value)`` pair with the array as a plain ndarray (the unpickler's arrays are guarded)."""
+    if isinstance(item, (tuple, list)) and len(item) == 2:
+        return (item[0], plain(item[1]))
+    return item
+
+
+def _check_stored_dtypes(state: NetworkState) -> None:
+    """The original stores every variable as float32 (0-d ones as numpy float32 scalars); nothing is cast."""
+    for var_name, value in state.variables:
+        if value.dtype.str != STORED_DTYPE.str:
+            raise LegacyPickleError(
+                f"network {state.name!r}: variable {var_name!r} has dtype {value.dtype.str} ({value.dtype}); "
+                "the original stores every variable as float32"
+            )
 
 
 def _state_to_dict(state: NetworkState, stub_class: type[NetworkStub]) -> dict[str, Any]:
