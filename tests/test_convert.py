@@ -193,3 +193,28 @@ def test_load_networks_from_a_run_directory(tmp_path, data_dir):
     (tmp_path / "sm" / "saved_model.pb").write_bytes(b"")
     with pytest.raises(NetworkSourceError, match="SavedModel"):
         load_networks(tmp_path / "sm")
+
+
+def test_refused_pickles_are_one_line_errors(tmp_path, capsys, data_dir):
+    """A memory bomb, swapped networks and absurd static_kwargs: exit 1, one line, nothing written."""
+    import struct
+
+    from tfstylegan.legacy import load_pickle_states, save_pickle_states
+
+    G, D, Gs = load_pickle_states(data_dir / "small" / "network.pkl")
+    bad = {
+        "bomb.pkl": b"\x80\x04Nr" + struct.pack("<I", 2**28) + b".",
+        "swapped.pkl": (D, G, Gs),
+        "huge.pkl": (G.__class__(**{**G.__dict__, "static_kwargs": {**G.static_kwargs, "resolution": 2**14}}), D, Gs),
+    }
+    for name, content in bad.items():
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            save_pickle_states(path, content)
+        code, _, err = run_convert(capsys, f"--network={path}", f"--out={tmp_path / 'out.pkl'}")
+        lines = err.strip().splitlines()
+        assert code == 1 and lines[0].startswith(f"tfstylegan-convert: error: --network: {path}: "), err
+        assert len(lines) == 2 and lines[1] == "Run 'tfstylegan-convert --help' for the flags."
+        assert not (tmp_path / "out.pkl").exists()

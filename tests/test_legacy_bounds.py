@@ -122,6 +122,7 @@ def test_short_repr_is_bounded():
 def test_shared_lists_are_walked_once():
     """A list DAG with 2**60 paths: the state checks visit each list once, the error prints a few."""
     from tfstylegan.legacy import NetworkState
+    from tfstylegan.legacy.static_kwargs import check_static_kwargs
 
     dag = [1.0]
     for _ in range(60):
@@ -129,6 +130,9 @@ def test_shared_lists_are_walked_once():
     state = NetworkState("D", {"blur_filter": dag}, {}, "D_basic", [("lod", np.zeros((), np.float32))])
     assert state.static_kwargs["blur_filter"] is dag
     assert bounds.short_repr(dag) == "[[[[...], [...]], [[...], [...]]], [[[...], [...]], [[...], [...]]]]"
+    with pytest.raises(ValueError, match=r"^static_kwargs\['blur_filter'\] is \[\[\[\[\.\.\.\], \[\.\.\.\]\]") as info:
+        check_static_kwargs(state.static_kwargs)
+    assert len(str(info.value)) < 200
     loop = [1]
     loop.append(loop)
     with pytest.raises(ValueError, match="contains itself"):

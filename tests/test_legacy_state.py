@@ -1,6 +1,7 @@
 """Original pickles <-> Keras networks: import errors, export structure, round trips."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -120,3 +121,112 @@ def test_bad_files_give_errors_that_name_the_file(tmp_path):
         tfstylegan.load_network_pkl(empty)
     with pytest.raises(tfstylegan.legacy.LegacyPickleError, match="missing.pkl"):
         tfstylegan.load_network_pkl(tmp_path / "missing.pkl")
+
+
+# ----------------------------------------------------------------------------------------
+# static_kwargs bounds, roles and matching networks, all before anything is built.
+
+
+@pytest.fixture
+def nothing_is_built(monkeypatch):
+    """Makes building any network fail loudly, so a ConversionError proves the refusal came first."""
+    from tfstylegan.networks.base import Network
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a network was built")
+
+    monkeypatch.setattr(Network, "__init__", refuse)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"resolution": 2**14}, "static_kwargs['resolution'] is 16384; expected a power of two in [4, 8192]"),
+        ({"resolution": 48}, "static_kwargs['resolution'] is 48"),
+        ({"resolution": float("inf")}, "static_kwargs['resolution'] is inf"),
+        ({"resolution": 10**5000}, "static_kwargs['resolution'] is <an int of 16610 bits>"),
+        ({"latent_size": 10**9}, "static_kwargs['latent_size'] is 1000000000; expected an integer in [1, 4096]"),
+        ({"mapping_layers": 10**6}, "static_kwargs['mapping_layers'] is 1000000; expected an integer in [1, 64]"),
+        ({"fmap_base": 2**16, "fmap_max": 2**16}, "static_kwargs['fmap_max'] is 65536"),
+        ({"fmap_base": 2**16, "fmap_max": 4096}, "at least 1056975520 values, but the pickle stores only 181854"),
+        ({"truncation_psi": float("nan")}, "static_kwargs['truncation_psi'] is nan"),
+        ({"use_noise": "yes"}, "static_kwargs['use_noise'] is 'yes'; expected one of True, False"),
+        ({"use_noise": 1}, "static_kwargs['use_noise'] is 1; expected one of True, False"),
+        ({"structure": "spiral"}, "static_kwargs['structure'] is 'spiral'"),
+        ({"fused_scale": "yes"}, "static_kwargs['fused_scale'] is 'yes'; expected one of 'auto', True, False"),
+        ({"blur_filter": [1, float("inf"), 1]}, "static_kwargs['blur_filter'] is [1, inf, 1]"),
+        ({"mapping_nonlinearity": "tanh"}, "static_kwargs['mapping_nonlinearity'] is 'tanh'"),
+    ],
+)
+def test_out_of_bounds_static_kwargs_are_refused_before_building(tmp_path, small_states, nothing_is_built, changes, message):
+    states = _edit(small_states, 0, static_kwargs={**small_states[0].static_kwargs, **changes})
+    path = _load_edited(tmp_path, states)
+    with pytest.raises(ConversionError) as info:
+        tfstylegan.load_network_pkl(path)
+    assert str(info.value).startswith(f"{path}: network 'G': ")
+    assert message in str(info.value)
+
+
+def test_networks_that_do_not_belong_together_are_refused(tmp_path, small_states, nothing_is_built):
+    G, D, Gs = small_states
+    cases = [
+        ((D, G, Gs), "found G: 'D' ('D_basic'), D: 'G' ('G_style'), Gs: 'Gs' ('G_style')"),
+        ((G, G, Gs), "not in the order (G, D, Gs) = (G_style, D_basic, G_style)"),
+        ((D, D, D), "not in the order (G, D, Gs)"),
+        (_edit(small_states, 2, static_kwargs={**Gs.static_kwargs, "fmap_max": 32}), "G and Gs have different architectures (fmap_max=64 vs 32)"),
+        (_edit(small_states, 1, static_kwargs={**D.static_kwargs, "resolution": 16}), "D does not take G's images (D vs G: resolution=16 vs 32)"),
+        (_edit(small_states, 1, static_kwargs={**D.static_kwargs, "label_size": 3}), "label_size=3 vs 0"),
+    ]
+    for states, message in cases:
+        with pytest.raises(ConversionError, match=re.escape(message)):
+            tfstylegan.load_network_pkl(_load_edited(tmp_path, states))
+
+
+def test_run_time_arguments_of_gs_may_differ(tmp_path, small_states):
+    G, D, Gs = small_states
+    Gs = dataclasses.replace(Gs, static_kwargs={**Gs.static_kwargs, "truncation_psi": 0.5, "randomize_noise": False})
+    _, _, Gs_net = tfstylegan.load_network_pkl(_load_edited(tmp_path, (G, D, Gs)))
+    assert Gs_net.cfg.truncation_psi == 0.5 and Gs_net.cfg.randomize_noise is False
+
+
+def test_the_bounds_table_covers_every_argument_and_its_default():
+    from tfstylegan.legacy.static_kwargs import KWARG_BOUNDS, check_static_kwargs
+    from tfstylegan.networks import D_KWARGS, G_KWARGS, MAPPING_KWARGS
+
+    every = {**G_KWARGS, **D_KWARGS, **MAPPING_KWARGS}
+    assert set(KWARG_BOUNDS) == set(every) | {"dtype", "trainable"}
+    check_static_kwargs(every)  # The original's defaults are within bounds.
+    check_static_kwargs({**D_KWARGS, "resolution": 1024, "num_channels": 3})
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(resolution=32, fmap_base=256, fmap_max=64, latent_size=32, dlatent_size=32, mapping_fmaps=32),
+        dict(resolution=16, label_size=5, fmap_base=128, fmap_max=32, latent_size=16, dlatent_size=16, mapping_layers=1),
+        dict(resolution=8, fmap_base=64, fmap_decay=0.5, fmap_max=48, use_noise=False, mapping_layers=3, latent_size=8, dlatent_size=4, mapping_fmaps=6),
+    ],
+)
+def test_min_num_values_never_exceeds_the_stored_values(kwargs):
+    """The lower bound that refuses oversized static_kwargs holds for real networks (and is close to them)."""
+    from tfstylegan.legacy.static_kwargs import min_num_values
+
+    G = tfstylegan.GStyle(**kwargs)
+    D_kwargs = {k: v for k, v in kwargs.items() if k in ("resolution", "label_size", "fmap_base", "fmap_decay", "fmap_max")}
+    D = tfstylegan.DBasic(**D_kwargs)
+    for net, func in ((G, "G_style"), (D, "D_basic")):
+        actual = sum(int(np.prod(w.shape)) for w in net.weights)
+        bound = min_num_values(func, {**net.original_kwargs, **net.static_kwargs})
+        assert 0.5 * actual < bound <= actual
+
+
+def test_misshapen_and_non_float32_variables_are_named_not_cast(tmp_path, small_states):
+    from tfstylegan.legacy.state import network_from_state
+
+    syn = small_states[0].components["synthesis"]
+    flat = [(n, np.zeros([64], np.float32) if n == "4x4/Const/const" else v) for n, v in syn.variables]
+    with pytest.raises(ConversionError, match=re.escape("'4x4/Const/const' has shape [64] in the pickle, expected [1, 64, 4, 4]")):
+        network_from_state(_edit(small_states, 0, component="synthesis", variables=flat)[0])
+    ints = [(n, v.astype(np.int32) if n == "4x4/Dense1/bias" else v) for n, v in small_states[1].variables]
+    with pytest.raises(ConversionError, match=re.escape("'4x4/Dense1/bias' has dtype int32, expected float32")):
+        network_from_state(_edit(small_states, 1, variables=ints)[1])

@@ -193,6 +193,7 @@ LEGACY_NO_TF = (
     "stub.py",
     "reader.py",
     "writer.py",
+    "static_kwargs.py",
 )
 
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from tfstylegan.resolution import resolution_log2
+from tfstylegan.resolution import MAX_RESOLUTION, resolution_log2
 
 
 @pytest.mark.parametrize(
@@ -37,9 +37,17 @@ def test_the_message_names_what_and_the_minimum():
     assert [resolution_log2(v, minimum=1) for v in (1, 2, 4)] == [0, 1, 2]
 
 
+def test_the_maximum_and_huge_values():
+    assert resolution_log2(MAX_RESOLUTION, maximum=MAX_RESOLUTION) == 13
+    with pytest.raises(ValueError, match=r"^resolution must be a power of two >= 4 and <= 8192, got 16384$"):
+        resolution_log2(2 * MAX_RESOLUTION, maximum=MAX_RESOLUTION)
+    with pytest.raises(ValueError, match=r"^resolution must be a power of two >= 4, got an integer of 16610 bits$"):
+        resolution_log2(10**5000 + 1)
+
+
 def test_needs_no_tensorflow_or_numpy():
     code = (
-        "import sys; from tfstylegan.resolution import resolution_log2; resolution_log2(8); "
+        "import sys; from tfstylegan.resolution import MAX_RESOLUTION, resolution_log2; resolution_log2(8); "
         "print(sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -5,8 +5,8 @@ Each tool defines its flags on its own ``absl.flags.FlagValues`` rather than the
 ``--data_dir``) and must coexist in one process: the training loop imports the metric
 runner, and the tests drive every tool in-process. :func:`run_tool` plays the part of
 ``absl.app.run``: ``--help``, parsing, and turning user errors (``app.UsageError``, bad
-flag values, unreadable inputs) into one ``<tool>: error: ...`` line on stderr and exit
-status 1, without a traceback.
+flag values, unreadable inputs, refused pickles, bad datasets) into one
+``<tool>: error: ...`` line on stderr and exit status 1, without a traceback.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ _HELP = ("--help", "-h", "--helpshort", "--helpfull", "-?")
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that describe a problem with the user's inputs, not a bug."""
     from tfstylegan.data.tfrecords import DatasetError
-    from tfstylegan.legacy import LegacyPickleError
-    from tfstylegan.legacy.state import ConversionError
+    from tfstylegan.legacy import LegacyPickleError  # ConversionError, PickleBoundsError, ... too.
     from tfstylegan.loading import NetworkSourceError
     from tfstylegan.metrics.base import WeightsFileError
     from tfstylegan.training.guard import TrainingDiverged
@@ -36,7 +35,6 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         flags.Error,
         NetworkSourceError,
         LegacyPickleError,
-        ConversionError,
         WeightsFileError,
         DatasetError,
         TrainingDiverged,
@@ -72,7 +70,7 @@ def run_tool(
         rest = flag_values(argv)
         main(rest)
     except _user_errors() as e:
-        message = str(e).strip() or type(e).__name__
+        message = " ".join(str(e).split()) or type(e).__name__  # One line, whatever the error holds.
         print(f"{prog}: error: {message}", file=sys.stderr)
         if isinstance(e, (app.UsageError, flags.Error)):
             print(f"Run '{prog} --help' for the flags.", file=sys.stderr)
@@ -88,12 +86,11 @@ def usage_error(flag: str, message: str) -> app.UsageError:
 def load_networks_from_flag(source: str, flag: str = "network"):
     """:func:`tfstylegan.loading.load_networks`, reporting a bad source as a usage error of ``flag``."""
     from tfstylegan.legacy import LegacyPickleError
-    from tfstylegan.legacy.state import ConversionError
     from tfstylegan.loading import NetworkSourceError, load_networks
 
     try:
         return load_networks(source)
-    except (NetworkSourceError, LegacyPickleError, ConversionError) as e:
+    except (NetworkSourceError, LegacyPickleError) as e:
         raise usage_error(flag, str(e)) from None
 
 

@@ -7,8 +7,8 @@ import os
 
 import tensorflow as tf
 
-from tfstylegan.legacy import LegacyPickleError, load_pickle_states, save_pickle_states
-from tfstylegan.legacy.state import ConversionError, network_from_state, state_from_network
+from tfstylegan.legacy import ConversionError, LegacyPickleError, load_pickle_states, save_pickle_states
+from tfstylegan.legacy.state import check_networks, network_from_state, state_from_network
 
 
 def _read_bytes(path: str | os.PathLike) -> io.BytesIO:
@@ -44,12 +44,16 @@ def load_network_pkl(path: str | os.PathLike):
 
     Raises:
         LegacyPickleError: the file is missing, unreadable, not an original network
-            pickle, or refers to code outside the allowlist (UnsafePickleError).
-        ConversionError: the stored networks cannot be built or filled (an unknown
-            static kwarg, a missing or extra variable, a shape mismatch).
+            pickle, asks for unbounded memory or work (PickleBoundsError), or refers to
+            code outside the allowlist (UnsafePickleError).
+        ConversionError: (a LegacyPickleError) the stored networks cannot be built or
+            filled: networks out of order, an unknown or out-of-bounds static kwarg, G
+            and Gs of different architectures, a D that does not take G's images, a
+            missing or extra variable, a shape or dtype mismatch.
     """
     where = os.fspath(path)
     states = load_pickle_states(_read_bytes(path))
+    check_networks(states, where)  # Roles, bounds and matching architectures, before anything is built.
     return tuple(network_from_state(state, where=where) for state in states)
 
 

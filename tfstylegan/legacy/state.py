@@ -11,9 +11,13 @@ constant ``[1, C, 4, 4]`` and the noise inputs ``[1, 1, H, W]`` become NHWC.
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 
+from tfstylegan.legacy.bounds import short_repr
 from tfstylegan.legacy.errors import ConversionError
 from tfstylegan.legacy.network_state import NetworkState
+from tfstylegan.legacy.reader import check_roles
+from tfstylegan.legacy.static_kwargs import check_static_kwargs, min_num_values
 from tfstylegan.networks import STYLE_KWARGS, DBasic, GMapping, GStyle, GSynthesis
 
 STATE_VERSION = 3
@@ -40,6 +44,13 @@ def to_original_layout(local_name: str, value) -> np.ndarray:
     return value
 
 
+def _original_shape(local_name: str, keras_shape) -> list[int]:
+    shape = [int(d) for d in keras_shape]
+    if _is_nchw_image_var(local_name) and len(shape) == 4:
+        return [shape[0], shape[3], shape[1], shape[2]]  # [1, H, W, C] -> [1, C, H, W]
+    return shape
+
+
 def _fill(table, state: NetworkState, where: str) -> None:
     """Copy ``state.variables`` into the ``(name, variable)`` pairs of ``table``."""
     stored = dict(state.variables)
@@ -50,26 +61,84 @@ def _fill(table, state: NetworkState, where: str) -> None:
     if missing or extra:
         raise ConversionError(
             f"{where}: the stored variables do not match the network built from its static_kwargs"
-            + (f"; missing: {missing}" if missing else "")
-            + (f"; unexpected: {extra}" if extra else "")
+            + (f"; missing: {short_repr(missing)}" if missing else "")
+            + (f"; unexpected: {short_repr(extra)}" if extra else "")
         )
     for name, var in table:
-        value = to_keras_layout(name, stored[name])
-        if tuple(value.shape) != tuple(var.shape):
+        value, expected = stored[name], _original_shape(name, var.shape)
+        if list(value.shape) != expected:
             raise ConversionError(
-                f"{where}: variable {name!r} has shape {list(np.shape(stored[name]))} in the pickle, "
-                f"expected {list(to_original_layout(name, np.zeros(var.shape)).shape)}"
+                f"{where}: variable {name!r} has shape {list(value.shape)} in the pickle, expected {expected}"
             )
-        var.assign(value.astype(np.float32))
+        if value.dtype != np.float32:  # Never cast: an int, bool or complex weight is a damaged file.
+            raise ConversionError(f"{where}: variable {name!r} has dtype {value.dtype}, expected float32")
+        var.assign(to_keras_layout(name, value))
 
 
-def _build(cls, state: NetworkState, where: str, **extra):
+def _stored_values(state: NetworkState) -> int:
+    return sum(int(value.size) for value in state.full_variables().values())
+
+
+def _checked_config(cls, state: NetworkState, where: str) -> dict:
+    """The state's arguments with ``cls``'s defaults filled in, after the bounds of KWARG_BOUNDS."""
     try:
-        return cls(name=state.name, **state.static_kwargs, **extra)
+        check_static_kwargs(state.static_kwargs)
+    except ValueError as e:
+        raise ConversionError(f"{where}: {e}") from None
+    unknown = sorted(set(state.static_kwargs) - set(cls.original_kwargs) - {"dtype", "trainable"})
+    if unknown:
+        raise ConversionError(
+            f"{where}: static_kwargs cannot build {cls.__name__}: unknown argument(s) {short_repr(unknown)}"
+        )
+    cfg = {**cls.original_kwargs, **state.static_kwargs}
+    needed, stored = min_num_values(state.build_func_name, cfg), _stored_values(state)
+    if needed > stored:
+        raise ConversionError(
+            f"{where}: static_kwargs describe a network of at least {needed} values, but the pickle stores "
+            f"only {stored}"
+        )
+    return cfg
+
+
+# G and Gs must have the same architecture; these arguments may differ (they act at run time).
+_RUN_TIME_KWARGS = frozenset(STYLE_KWARGS) | {"randomize_noise", "trainable"}
+
+
+def check_networks(states, where: str) -> None:
+    """Checks that ``(G, D, Gs)`` belong together before any of them is built.
+
+    G and Gs are ``G_style`` networks of one architecture; D is a ``D_basic`` network for
+    G's images (resolution, channels, label size). Each network's ``static_kwargs`` are
+    within :data:`~tfstylegan.legacy.static_kwargs.KWARG_BOUNDS`.
+
+    Raises:
+        ConversionError: naming the network and the argument that does not fit.
+    """
+    check_roles(states, where)
+    cfgs = {
+        role: _checked_config(cls, state, f"{where}: network {state.name!r}")
+        for role, state, cls in zip(("G", "D", "Gs"), states, (GStyle, DBasic, GStyle))
+    }
+    differ = sorted(k for k in cfgs["G"] if k not in _RUN_TIME_KWARGS and cfgs["G"][k] != cfgs["Gs"][k])
+    if differ:
+        shown = ", ".join(f"{k}={cfgs['G'][k]!r} vs {cfgs['Gs'][k]!r}" for k in differ[:4])
+        raise ConversionError(f"{where}: G and Gs have different architectures ({shown})")
+    differ = [k for k in ("resolution", "num_channels", "label_size") if cfgs["D"][k] != cfgs["G"][k]]
+    if differ:
+        shown = ", ".join(f"{k}={cfgs['D'][k]!r} vs {cfgs['G'][k]!r}" for k in differ)
+        raise ConversionError(f"{where}: D does not take G's images (D vs G: {shown})")
+
+
+def _build(cls, state: NetworkState, where: str):
+    _checked_config(cls, state, where)
+    try:
+        return cls(name=state.name, **state.static_kwargs)
     except TypeError as e:
         raise ConversionError(f"{where}: static_kwargs cannot build {cls.__name__}: {e}") from None
-    except ValueError as e:
+    except (ValueError, ArithmeticError) as e:
         raise ConversionError(f"{where}: invalid static_kwargs: {e}") from None
+    except (MemoryError, tf.errors.ResourceExhaustedError):
+        raise ConversionError(f"{where}: not enough memory to build the network") from None
 
 
 def _check_component(state: NetworkState, key: str, func: str, where: str) -> NetworkState:
@@ -86,6 +155,10 @@ def _check_component(state: NetworkState, key: str, func: str, where: str) -> Ne
 def network_from_state(state: NetworkState, where: str = "pickle"):
     """Build and fill the Keras network described by one original network state.
 
+    The ``static_kwargs`` are checked against
+    :data:`~tfstylegan.legacy.static_kwargs.KWARG_BOUNDS` and against the number of
+    stored values before the network is built.
+
     Args:
         state: A ``G_style`` or ``D_basic`` network state (sub-networks inside).
         where: How to name the source in error messages (e.g. the file name).
@@ -94,8 +167,8 @@ def network_from_state(state: NetworkState, where: str = "pickle"):
         A :class:`GStyle` or :class:`DBasic` holding the stored values.
 
     Raises:
-        ConversionError: unknown build function, unknown static kwarg, or variables
-            that do not match the network (each named in the message).
+        ConversionError: unknown build function, a static kwarg unknown or out of
+            bounds, or variables that do not match the network (each named in the message).
     """
     where = f"{where}: network {state.name!r}"
     if state.build_func_name == "D_basic":
