@@ -9,7 +9,8 @@ anything, and refuses a file that breaks any of these limits:
 - at most :data:`MAX_OPCODES` opcodes (so at most that many objects and memo entries);
 - a memo index no larger than the number of opcodes read so far, and only indices that
   were stored are read back;
-- every declared length (bytes, strings, frames) within the data that follows it;
+- every declared length (bytes, strings, frames) within the data that follows it, and
+  text arguments of at most :data:`MAX_LINE` bytes;
 - objects nested at most :data:`MAX_DEPTH` levels deep;
 - no object that expands, counting each reference to a shared object again, to more
   than :data:`MAX_EXPANDED` nodes (what a hash, a comparison or a naive walk visits).
@@ -23,11 +24,12 @@ messages: bounded in length and in work whatever it is given.
 
 from __future__ import annotations
 
+import io
 import pickletools
 import reprlib
 import struct
 from itertools import islice
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -36,6 +38,7 @@ from tfstylegan.legacy.errors import PickleBoundsError
 MAX_OPCODES = 1 << 20
 MAX_DEPTH = 64
 MAX_EXPANDED = 1 << 22
+MAX_LINE = 1 << 16  # Text arguments (protocol 0 numbers and strings, GLOBAL names), in bytes.
 
 
 _MARK = pickletools.markobject
@@ -68,16 +71,35 @@ _EFFECTS = _effects()
 class _Scan:
     """The state of one scan: a symbolic stack of ``[depth, expanded size]`` cells, marks, memo."""
 
-    def __init__(self, data: bytes):
-        self.data = data
-        self.pos = 0
+    def __init__(self, file: BinaryIO, start: int, size: int):
+        self.file = file
+        self.start = start
+        self.size = size  # Bytes from the start of the pickle to the end of the file.
         self.stack: list[list[int]] = []
         self.marks: list[int] = []
         self.memo: dict[int, list[int]] = {}
         self.count = 0
 
+    @property
+    def pos(self) -> int:
+        return self.file.tell() - self.start
+
     def fail(self, message: str, kind: str = "invalid") -> None:
         raise PickleBoundsError(f"{message} at byte {self.pos}", kind)
+
+    def read(self, n: int, what: str) -> bytes:
+        raw = self.file.read(n)
+        if len(raw) < n:
+            self.fail(f"{what} is cut off", kind="truncated")
+        return raw
+
+    def read_line(self, what: str) -> bytes:
+        line = self.file.readline(MAX_LINE + 1)
+        if not line.endswith(b"\n"):
+            if len(line) > MAX_LINE:
+                self.fail(f"{what} is a text line of more than {MAX_LINE} bytes", kind="bound")
+            self.fail(f"{what} has no end", kind="truncated")
+        return line[:-1]
 
     def pop(self, n: int) -> list[list[int]]:
         floor = self.marks[-1] if self.marks else 0
@@ -99,44 +121,32 @@ class _Scan:
 
     def read_argument(self, op) -> int | None:
         """Moves past the argument of ``op``; returns its value for the ops whose value matters."""
-        arg, data, start = op.arg, self.data, self.pos + 1
+        arg, name = op.arg, op.name
         if arg is None:
-            self.pos = start
             return None
         n = arg.n
         if n == pickletools.UP_TO_NEWLINE:
-            end = data.find(b"\n", start)
-            if op.name in ("GLOBAL", "INST") and end >= 0:
-                end = data.find(b"\n", end + 1)
-            if end < 0:
-                self.fail(f"the text argument of {op.name} has no end", kind="truncated")
-            self.pos = end + 1
-            if op.name in ("PUT", "GET"):
+            line = self.read_line(f"the text argument of {name}")
+            if name in ("GLOBAL", "INST"):
+                self.read_line(f"the text argument of {name}")
+            if name in ("PUT", "GET"):
                 try:
-                    return int(data[start:end])
+                    return int(line)
                 except ValueError:
-                    self.fail(f"{op.name} has a bad memo index")
+                    self.fail(f"{name} has a bad memo index")
             return None
         if n in _LENGTH_PREFIX:
             fmt, size = _LENGTH_PREFIX[n]
-            if start + size > len(data):
-                self.fail(f"the length of {op.name} is cut off", kind="truncated")
-            (length,) = struct.unpack_from(fmt, data, start)
+            (length,) = struct.unpack(fmt, self.read(size, f"the length of {name}"))
             if length < 0:
-                self.fail(f"{op.name} declares a negative length {length}")
-            end = start + size + length
-            if end > len(data):
-                self.fail(
-                    f"{op.name} declares {length} bytes but only {len(data) - start - size} follow", kind="truncated"
-                )
-            self.pos = end
+                self.fail(f"{name} declares a negative length {length}")
+            remaining = self.size - self.pos
+            if length > remaining:
+                self.fail(f"{name} declares {length} bytes but only {remaining} follow", kind="truncated")
+            self.file.seek(length, 1)  # The payload is not read.
             return None
-        if start + n > len(data):
-            self.fail(f"the argument of {op.name} is cut off", kind="truncated")
-        self.pos = start + n
-        if op.name in _VALUE_OPS:
-            return struct.unpack_from(_FIXED_FORMATS[n], data, start)[0]
-        return None
+        raw = self.read(n, f"the argument of {name}")
+        return struct.unpack(_FIXED_FORMATS[n], raw)[0] if name in _VALUE_OPS else None
 
     def push(self, cell: list[int], what: str) -> None:
         if cell[0] > MAX_DEPTH:
@@ -198,31 +208,42 @@ class _Scan:
         self.push([depth, size], name)
 
 
-def check_pickle_bounds(data: bytes) -> int:
+def check_pickle_bounds(source: bytes | BinaryIO) -> int:
     """Checks the opcode stream of a pickle against the bounds in the module docstring.
 
     Linear in the number of opcodes; the payloads of bytes and strings are skipped, not
     read or copied.
 
     Args:
-        data: The whole pickle.
+        source: The whole pickle, or a seekable binary file positioned at its start (it is
+            positioned there again on return).
 
     Returns:
-        The pickle protocol the stream declares (0 or 1 when it has no PROTO opcode).
+        The pickle protocol the stream declares (0 when it has no PROTO opcode).
 
     Raises:
         PickleBoundsError: A bound is broken (``kind`` 'bound'), the stream ends early
             ('truncated') or is not a pickle ('invalid').
     """
-    scan = _Scan(data)
+    file = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    start = file.tell()
+    size = file.seek(0, io.SEEK_END) - start
+    file.seek(start)
+    try:
+        return _scan(_Scan(file, start, size))
+    finally:
+        file.seek(start)
+
+
+def _scan(scan: _Scan) -> int:
     protocol = 0
     while True:
-        if scan.pos >= len(data):
+        code = scan.file.read(1)
+        if not code:
             scan.fail("the data ends before the pickle's STOP opcode", kind="truncated")
-        code = data[scan.pos]
-        entry = _EFFECTS.get(code)
+        entry = _EFFECTS.get(code[0])
         if entry is None:
-            scan.fail(f"unknown opcode {bytes([code])!r}")
+            scan.fail(f"unknown opcode {code!r}")
         op = entry[0]
         scan.count += 1
         if scan.count > MAX_OPCODES:
@@ -232,8 +253,8 @@ def check_pickle_bounds(data: bytes) -> int:
             protocol = argument
             if protocol > 5:
                 scan.fail(f"unsupported pickle protocol {protocol}")
-        elif op.name == "FRAME" and scan.pos + argument > len(data):
-            scan.fail(f"a frame declares {argument} bytes but only {len(data) - scan.pos} follow", kind="truncated")
+        elif op.name == "FRAME" and argument > scan.size - scan.pos:
+            scan.fail(f"a frame declares {argument} bytes but only {scan.size - scan.pos} follow", kind="truncated")
         if scan.step(op, argument):
             return protocol
 

@@ -36,7 +36,7 @@ import io
 import math
 import pickle
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -282,11 +282,14 @@ class GuardedUnpickler(pickle.Unpickler):
         raise UnsafePickleError(self.refused_persistent_id)
 
 
-def load_guarded(data: bytes, unpickler: type[GuardedUnpickler] = GuardedUnpickler, **kwargs: Any) -> Any:
-    """Unpickles ``data`` with ``unpickler`` once its opcode stream is within bounds.
+def load_guarded(
+    source: bytes | BinaryIO, unpickler: type[GuardedUnpickler] = GuardedUnpickler, **kwargs: Any
+) -> Any:
+    """Unpickles ``source`` with ``unpickler`` once its opcode stream is within bounds.
 
     Args:
-        data: The whole pickle.
+        source: The whole pickle, or a seekable binary file positioned at its start (read
+            twice: once for the bounds, once to unpickle).
         unpickler: :class:`GuardedUnpickler` or a subclass.
         **kwargs: Passed to the unpickler (e.g. ``encoding='latin1'`` for Python 2 files).
 
@@ -295,5 +298,6 @@ def load_guarded(data: bytes, unpickler: type[GuardedUnpickler] = GuardedUnpickl
         UnsafePickleError, LegacyPickleError: see :class:`GuardedUnpickler`.
         Exception: pickle's own errors for a damaged stream.
     """
-    check_pickle_bounds(data)
-    return unpickler(io.BytesIO(data), **kwargs).load()
+    file = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    check_pickle_bounds(file)
+    return unpickler(file, **kwargs).load()

@@ -99,18 +99,22 @@ def load_pickle_states(path_or_file: PathOrFile) -> tuple[NetworkState, NetworkS
 def _load(file: IO[bytes], source: str) -> tuple[NetworkState, NetworkState, NetworkState]:
     if not hasattr(file, "read") or isinstance(file, io.TextIOBase):
         raise TypeError(f"expected a path or a binary file object, got {type(file).__name__}")
-    data = file.read()
-    if not isinstance(data, bytes):
-        raise TypeError(f"expected a binary file object, got one whose read() returns {type(data).__name__}")
-    if not data:
+    if not (hasattr(file, "seekable") and file.seekable()):
+        file = io.BytesIO(file.read())  # A stream: read it whole, to scan it and then unpickle it.
+    start = file.tell()
+    head = file.read(8)
+    file.seek(start)
+    if not isinstance(head, bytes):
+        raise TypeError(f"expected a binary file object, got one whose read() returns {type(head).__name__}")
+    if not head:
         raise LegacyPickleError(f"{source}: the file is empty; expected {_TUPLE_DESCRIPTION}")
     for magic, kind in _FOREIGN_MAGIC:
-        if data.startswith(magic):
+        if head.startswith(magic):
             raise LegacyPickleError(
                 f"{source}: this is a {kind}, not a pickle; expected {_TUPLE_DESCRIPTION}"
             )
     try:
-        result = load_guarded(data, SafeUnpickler)
+        result = load_guarded(file, SafeUnpickler)
     except PickleBoundsError as e:
         raise PickleBoundsError(f"{source}: {_BOUND_REASONS[e.kind]} ({e}); expected {_TUPLE_DESCRIPTION}", e.kind) from None
     except UnsafePickleError as e:
