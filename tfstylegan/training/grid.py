@@ -74,6 +74,11 @@ def setup_snapshot_image_grid(
         ``(reals, labels, latents)``: uint8 NHWC reals and their float32 labels, and float32
         ``N(0, 1)`` latents from ``RandomState(seed)``.
     """
+    with training_set.naming_read_errors(0):  # A bad record is a DatasetError naming the file.
+        return _grid_reals(training_set, latent_size, grid_size, seed, layout)
+
+
+def _grid_reals(training_set, latent_size: int, grid_size: tuple[int, int], seed: int, layout: str):
     gw, gh = grid_size
     n = gw * gh
     latents = np.random.RandomState(seed).randn(n, latent_size).astype(np.float32)

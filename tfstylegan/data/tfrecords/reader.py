@@ -12,17 +12,30 @@ import tensorflow as tf
 from tfstylegan import paths
 from tfstylegan.data.errors import DatasetError
 from tfstylegan.data.tfrecords.files import find_levels, load_labels
+from tfstylegan.data.tfrecords.records import find_bad_record
 
 _MAX_PREFETCH_BATCHES = 16  # Upper bound on the minibatches prefetch_mb may hold.
+_SHAPE_MISMATCH = "a record's shape feature is not the shape of its level"
+# Errors of a level file that the tf.data reader raises while iterating, by what they mean.
+_READ_ERRORS = (tf.errors.NotFoundError, tf.errors.PermissionDeniedError, tf.errors.FailedPreconditionError)
 
 
 def _parse_batch(serialized: tf.Tensor, shape_chw: tuple[int, int, int]) -> tf.Tensor:
-    """Parses a batch of serialised records into uint8 images ``[B, H, W, C]``."""
+    """Parses a batch of serialised records into uint8 images ``[B, H, W, C]``.
+
+    Every record's ``shape`` feature must be the level's shape (else InvalidArgumentError,
+    which :meth:`TFRecordDataset.naming_read_errors` turns into a DatasetError naming the
+    record).
+    """
     features = tf.io.parse_example(
         serialized,
         {"shape": tf.io.FixedLenFeature([3], tf.int64), "data": tf.io.FixedLenFeature([], tf.string)},
     )
-    data = tf.io.decode_raw(features["data"], tf.uint8)  # [B, C*H*W]
+    check = tf.debugging.assert_equal(
+        features["shape"], tf.constant([shape_chw], tf.int64), message=_SHAPE_MISMATCH
+    )
+    with tf.control_dependencies([check]):
+        data = tf.io.decode_raw(features["data"], tf.uint8)  # [B, C*H*W]
     images = tf.reshape(data, [-1, *shape_chw])  # [B, C, H, W]
     images.set_shape([serialized.shape[0], *shape_chw])  # Keep a static batch size.
     return tf.transpose(images, [0, 2, 3, 1])  # [B, H, W, C]
@@ -48,9 +61,15 @@ class TFRecordDataset:
     ``[H, W, C]``.
 
     Record ``i`` of a level is paired with row ``i`` of the labels file, before shuffling
-    (as the original zips the two). The labels file may hold more rows than there are
-    images (the extra rows are only used by :meth:`get_random_labels_tf`, as in the
-    original); fewer rows is an error.
+    (as the original zips the two). The labels file must hold exactly one finite float32
+    row per image (the original also accepted extra rows, which only its random labels
+    used; a file with more rows belongs to another dataset).
+
+    Opening checks what it can cheaply: every level present, a regular file of whole
+    records of its level's shape, the same number of records in every level, and a few
+    records of each level against the 2x2 box average of the level above (so a level
+    file taken from another dataset is refused). Reading checks the rest: every record's
+    ``shape`` feature, sizes and CRCs; wrap iteration in :meth:`naming_read_errors`.
 
     Attributes:
         tfrecord_dir: the dataset directory.
@@ -95,6 +114,7 @@ class TFRecordDataset:
         self.shape = [self.resolution, self.resolution, self.num_channels]
         self.tfr_files: dict[int, str] = levels.files
         self._tfr_shapes: dict[int, tuple[int, int, int]] = levels.shapes
+        self._record_bytes = levels.record_bytes
         self.num_images = levels.num_images
         self.label_file, self._np_labels = load_labels(
             tfrecord_dir, label_file, max_label_size, self.num_images
@@ -186,16 +206,35 @@ class TFRecordDataset:
     def naming_read_errors(self, lod: float = 0):
         """Turns a TFRecord read error inside the block into a :class:`DatasetError` naming the file.
 
-        TensorFlow's reader reports a corrupt record without saying which file it was in;
-        wrap the code that pulls minibatches of level ``lod`` (e.g. the training loop) in
-        this context manager to get the file name.
+        TensorFlow's reader reports a corrupt record, a record of another size or shape,
+        or a level file that went away, without saying which file it was; wrap the code
+        that pulls minibatches of level ``lod`` (e.g. the training loop) in this context
+        manager to get the file and, where it can be found, the record.
         """
         try:
             yield
         except tf.errors.DataLossError as e:
-            raise DatasetError(
-                f"{self.tfrecord_file(lod)} is corrupt or truncated: {_tf_error_text(e)}"
-            ) from e
+            path = self.tfrecord_file(lod)
+            raise DatasetError(f"{path} is corrupt or truncated: {_tf_error_text(e)}{self._record_at(lod, e)}") from e
+        except tf.errors.InvalidArgumentError as e:
+            level = self._level(lod)
+            path = self.tfr_files[level]
+            problem = find_bad_record(path, self._tfr_shapes[level], self._record_bytes[level])
+            if problem is None:
+                if _SHAPE_MISMATCH not in e.message and "DecodeRaw" not in e.message:
+                    raise  # Not a problem of the data.
+                problem = _tf_error_text(e)
+            raise DatasetError(f"{path} is corrupt: {problem}") from e
+        except _READ_ERRORS as e:
+            raise DatasetError(f"{self.tfrecord_file(lod)} cannot be read: {_tf_error_text(e)}") from e
+
+    def _record_at(self, lod: float, error: tf.errors.OpError) -> str:
+        """`` (record i of N)`` for an error that gives the byte offset of the record, else ''."""
+        match = re.search(r"corrupted record at (\d+)", error.message)
+        if not match:
+            return ""
+        index = int(match.group(1)) // self._record_bytes[self._level(lod)]
+        return f" (record {index} of {self.num_images})"
 
     def iter_np(self, lod: float = 0, minibatch_size: int = 256) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Iterates over a level in file order (no shuffling, no repeat) as numpy arrays.
