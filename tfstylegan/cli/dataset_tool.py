@@ -9,7 +9,7 @@ The commands, positional arguments, flags and defaults of the original StyleGAN
 
 Additions: ``info`` and ``create_synthetic`` commands; ``--overwrite`` and
 ``--progress_interval`` on every ``create_*`` command; ``--resize``, ``--resize_mode``,
-``--channels`` and ``--labels`` on ``create_from_images``; ``display`` writes a grid PNG
+``--channels``, ``--labels`` and ``--skip_bad`` on ``create_from_images``; ``display`` writes a grid PNG
 instead of opening a window. Problems with the inputs are reported as one ``Error:``
 line (exit status 1), without a traceback. Datasets are written under temporary names
 and renamed when complete.
@@ -216,6 +216,7 @@ COMMANDS: dict[str, Command] = {
                 help="JSON or CSV file: image file name -> class index or label vector (default: none)",
                 default=None,
             ),
+            _switch("--skip_bad", "Leave out (and list) the images that cannot be used, instead of stopping"),
         ),
     ),
     "create_from_hdf5": Command(

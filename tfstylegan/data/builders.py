@@ -17,7 +17,7 @@ import PIL.Image
 import tensorflow as tf
 
 from tfstylegan import paths
-from tfstylegan.data import archives, image_folder, synthetic
+from tfstylegan.data import archives, image_folder, image_labels, synthetic
 from tfstylegan.data.errors import DatasetError
 from tfstylegan.data.tfrecords import TFRecordExporter
 from tfstylegan.resolution import resolution_log2
@@ -227,23 +227,69 @@ def create_from_images(
     resize_mode: str = "center_crop",
     channels: int | None = None,
     labels: str | None = None,
+    skip_bad: int = 0,
     overwrite: int = 0,
     progress_interval: int | None = None,
 ) -> None:
-    """A folder of images (sorted by name), optionally resized, converted and labelled."""
+    """A folder of images (sorted by name), optionally resized, converted and labelled.
+
+    Every image's header is checked before anything is written, and all bad files are
+    reported at once; ``skip_bad`` leaves them out instead (see
+    :mod:`tfstylegan.data.image_folder`). The record order is that of a folder without
+    the bad files.
+    """
     print(f'Loading images from "{image_dir}"')
     filenames = image_folder.list_images(image_dir)
-    label_array = None
-    if labels is not None:
-        label_array = image_folder.read_labels_file(labels, [paths.basename(f) for f in filenames])
     load = image_folder.ImageLoader(channels=channels, resize=resize, resize_mode=resize_mode)
-    load(filenames[0])  # Channels and size come from the first image; fail before writing anything.
-    with _exporter(tfrecord_dir, len(filenames), overwrite, progress_interval) as tfr:
+    bad = []
+    for path in filenames:
+        try:
+            load.check(path)
+        except DatasetError as e:
+            bad.append((path, str(e)))
+    while True:
+        if bad and not skip_bad:
+            hint = "fix or remove the bad files, or pass --skip_bad to leave them out"
+            raise DatasetError(image_folder.bad_files_message(image_dir, bad, len(filenames), hint))
+        if bad:
+            image_folder.warn(image_folder.bad_files_message(image_dir, bad, len(filenames), "left out: --skip_bad"))
+        skipped = {path for path, _ in bad}
+        good = [path for path in filenames if path not in skipped]
+        if not good:
+            raise DatasetError(f"no usable images in {image_dir}")
+        label_array = None
+        if labels is not None:
+            label_array = image_labels.read_labels_file(labels, [paths.basename(f) for f in good])
+        failed = _write_images(tfrecord_dir, good, load, label_array, shuffle, overwrite, progress_interval)
+        if not failed:
+            return
+        bad = sorted(bad + failed)  # Damage found only when decoding: report, or write again without.
+
+
+def _write_images(tfrecord_dir, filenames, load, label_array, shuffle, overwrite, progress_interval):
+    """Writes the images; returns the ``(path, reason)`` of those that failed to decode (nothing written then)."""
+    tfr = _exporter(tfrecord_dir, len(filenames), overwrite, progress_interval)
+    failed = []
+    try:
         order = tfr.choose_shuffled_order() if shuffle else np.arange(len(filenames))
         for idx in order:
-            tfr.add_image(load(filenames[idx]))
+            try:
+                image = load(filenames[idx])
+            except DatasetError as e:
+                failed.append((filenames[idx], str(e)))
+                continue
+            if not failed:
+                tfr.add_image(image)
+        if failed:
+            tfr.abort()
+            return failed
         if label_array is not None:
             tfr.add_labels(label_array[order])
+    except BaseException:
+        tfr.abort()
+        raise
+    tfr.close()
+    return []
 
 
 def create_from_hdf5(

@@ -1,4 +1,4 @@
-"""Reading a folder of image files for the dataset tool: listing, decoding, size policy, labels.
+"""Reading a folder of image files for the dataset tool: listing, decoding, size and mode policy.
 
 The original tool takes every file of the folder in sorted order, infers the channel count
 (1 or 3) from the first image and requires square power-of-two images of one size. This
@@ -10,78 +10,189 @@ policies, each chosen by the user:
 - ``resize`` + ``resize_mode``: bring every image to ``resize x resize`` (a power of two)
   by cropping the centred square (``center_crop``) or by padding with black to a square
   (``pad``), then resampling with Lanczos. Images already at that size are not resampled.
-- a labels file, JSON or CSV, see :func:`read_labels_file`.
+- labels from a JSON or CSV file: :mod:`tfstylegan.data.image_labels`.
 
-Every problem raises :class:`~tfstylegan.data.errors.DatasetError` naming the file.
+What happens to an odd file, case by case:
+
+- Hidden files and files whose extension no image format uses are ignored, as by the
+  original.
+- An entry that is not a regular file (a directory named ``x.png``, a FIFO, a socket, a
+  device, a dangling link or a link loop) is skipped with a warning; it is never opened.
+- File names that are not valid UTF-8 are read as they are (through the operating
+  system's bytes, ``os.fsencode``) and shown with ``repr`` in messages.
+- 16 bits per sample (16-bit grayscale, 48-bit RGB and 64-bit RGBA PNGs, 16-bit TIFFs)
+  is converted to 8 bits explicitly, ``v8 = round(v16 / 257)`` (which never ties), and
+  then treated like an 8-bit image of the same kind. PIL alone would keep only the high
+  byte of a 48-bit PNG. 32-bit integer and float images are refused (their range is
+  unknown).
+- Every other problem with an image (not an image, damaged, another mode or size than
+  the first good image, not square, not a power of two without ``--resize``) makes it a
+  *bad file*. The tool looks at every file before it writes anything and reports all bad
+  files at once (the first :data:`MAX_LISTED` by name, then a count); ``--skip_bad``
+  leaves them out instead, listing them as warnings. Damage that only shows when the
+  pixels are decoded is found while writing, and reported (or skipped) the same way.
+
+Errors are :class:`~tfstylegan.data.errors.DatasetError` naming the file.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import json
+import os
 import posixpath
+import stat
+import sys
 
 import numpy as np
 import PIL.Image
 import tensorflow as tf
 
+from tfstylegan import paths
 from tfstylegan.data.errors import DatasetError
 from tfstylegan.resolution import resolution_log2
 
 RESIZE_MODES = ("center_crop", "pad")
+MAX_LISTED = 20  # Bad files named in one message; the rest are counted.
 _MODES_FOR_CHANNELS = {1: "L", 3: "RGB"}
-_UNSUPPORTED_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")  # More than 8 bits per sample.
+_SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")  # 16-bit grayscale as PIL opens it.
+_PNG_MODES = {0: "L", 2: "RGB", 4: "LA", 6: "RGBA"}  # PNG colour type -> mode, at 16 bits per sample.
+
+
+def shown(path: str) -> str:
+    """A path for a message: as it is, or its ``repr`` if it holds bytes that are not UTF-8."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return repr(path)
+    return path
+
+
+def warn(message: str) -> None:
+    print(f"Warning: {message}", file=sys.stderr, flush=True)
+
+
+def _is_regular(path: str) -> tuple[bool, str]:
+    if "://" in path:
+        return (not tf.io.gfile.isdir(path)), "a directory"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        return False, f"unreadable ({e.strerror or type(e).__name__})"
+    return stat.S_ISREG(mode), paths.file_kind(mode)
 
 
 def list_images(image_dir: str) -> list[str]:
     """Image files of a folder (by extension, hidden files skipped), sorted by name.
 
+    Entries that are not regular files are skipped with a warning.
+
     Raises:
         DatasetError: the folder does not exist or holds no image file.
     """
-    if not tf.io.gfile.isdir(image_dir):
+    if not (os.path.isdir(image_dir) if "://" not in image_dir else tf.io.gfile.isdir(image_dir)):
         raise DatasetError(f"image folder {image_dir} does not exist")
     PIL.Image.init()
     extensions = {ext.lower() for ext in PIL.Image.registered_extensions()}
-    names = sorted(
-        n
-        for n in tf.io.gfile.listdir(image_dir)
-        if not n.startswith(".") and posixpath.splitext(n.rstrip("/"))[1].lower() in extensions
+    names = os.listdir(image_dir) if "://" not in image_dir else tf.io.gfile.listdir(image_dir)
+    candidates = sorted(
+        n for n in names if not n.startswith(".") and posixpath.splitext(n.rstrip("/"))[1].lower() in extensions
     )
-    if not names:
+    found = []
+    for name in candidates:
+        path = paths.join(image_dir, name.rstrip("/"))
+        regular, kind = _is_regular(path)
+        if regular:
+            found.append(path)
+        else:
+            warn(f"skipping {shown(path)}: it is {kind}, not a regular file")
+    if not found:
         raise DatasetError(
             f"no images found in {image_dir} (looked for {', '.join(sorted(extensions)[:8])}, ...)"
         )
-    return [posixpath.join(image_dir, n) for n in names]
+    return found
 
 
-def open_image(path: str) -> PIL.Image.Image:
-    """Decodes an image file fully (so a damaged file fails here, naming the file)."""
-    try:
+def _read_file(path: str) -> bytes:
+    if "://" in path:
         with tf.io.gfile.GFile(path, "rb") as f:
-            data = f.read()
-        img = PIL.Image.open(io.BytesIO(data))
-        img.load()
-    except Exception as e:  # noqa: BLE001 - PIL raises many kinds of errors for bad files.
-        raise DatasetError(f"{path}: cannot read the image ({type(e).__name__}: {e})") from None
-    if img.mode in _UNSUPPORTED_MODES:
-        raise DatasetError(f"{path}: {img.mode} images (more than 8 bits per sample) are not supported")
+            return f.read()
+    with paths.open_regular_file(path) as f:  # Checked again at open: never a FIFO.
+        return f.read()
+
+
+def _png_sixteen_bit(data: bytes) -> str | None:
+    """The mode of a 16-bit-per-sample PNG (its IHDR), or None for any other file."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 26 and data[24] == 16:
+        return _PNG_MODES.get(data[25])
+    return None
+
+
+def _to_eight_bits(values: np.ndarray) -> np.ndarray:
+    """uint16 -> uint8 as ``round(v / 257)``: 0 -> 0, 65535 -> 255, 8-bit values scaled by 257 come back."""
+    return ((values.astype(np.uint32) * 2 + 257) // 514).astype(np.uint8)
+
+
+def _decode(path: str, data: bytes) -> PIL.Image.Image:
+    png_mode = _png_sixteen_bit(data)
+    if png_mode is not None:
+        pixels = tf.io.decode_png(data, channels=0, dtype=tf.uint16).numpy()  # [H, W, C] uint16
+        pixels = _to_eight_bits(pixels)
+        return PIL.Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels, png_mode)
+    img = PIL.Image.open(io.BytesIO(data))
+    img.load()
+    if img.mode in _SIXTEEN_BIT_MODES:
+        return PIL.Image.fromarray(_to_eight_bits(np.asarray(img)), "L")
+    if img.mode in ("I", "F") or any(";16" in str(getattr(t, "args", "")) for t in getattr(img, "tile", ()) or ()):
+        raise DatasetError(f"{shown(path)}: {img.mode} images of more than 8 bits per sample are not supported")
     return img
 
 
-def infer_channels(path: str, img: PIL.Image.Image) -> int:
+def open_image(path: str) -> PIL.Image.Image:
+    """Decodes an image file fully (so a damaged file fails here, naming the file), at 8 bits per sample."""
+    try:
+        return _decode(path, _read_file(path))
+    except DatasetError:
+        raise
+    except Exception as e:  # noqa: BLE001 - PIL raises many kinds of errors for bad files.
+        raise DatasetError(f"{shown(path)}: cannot read the image ({type(e).__name__}: {str(e)[:200]})") from None
+
+
+def peek_image(path: str) -> tuple[str, tuple[int, int]]:
+    """Mode (after the 16-bit conversion) and size of an image, from its header only."""
+    try:
+        if "://" in path:
+            file = tf.io.gfile.GFile(path, "rb")
+        else:
+            file = paths.open_regular_file(path)
+        with file:
+            head = file.read(32)
+            file.seek(0)
+            with PIL.Image.open(file) as img:
+                mode, size = img.mode, img.size
+    except Exception as e:  # noqa: BLE001
+        raise DatasetError(f"{shown(path)}: cannot read the image ({type(e).__name__}: {str(e)[:200]})") from None
+    mode = _png_sixteen_bit(head) or ("L" if mode in _SIXTEEN_BIT_MODES else mode)
+    if mode in ("I", "F"):
+        raise DatasetError(f"{shown(path)}: {mode} images of more than 8 bits per sample are not supported")
+    return mode, size
+
+
+def infer_channels(path: str, mode: str) -> int:
     """The original's rule: 1 for a grayscale image, 3 for RGB; anything else needs ``--channels``."""
-    for channels, mode in _MODES_FOR_CHANNELS.items():
-        if img.mode == mode:
+    for channels, channel_mode in _MODES_FOR_CHANNELS.items():
+        if mode == channel_mode:
             return channels
     raise DatasetError(
-        f"{path} is a {img.mode} image; pass --channels 1 (grayscale) or 3 (RGB) to convert the images"
+        f"{shown(path)} is a {mode} image; pass --channels 1 (grayscale) or 3 (RGB) to convert the images"
     )
 
 
 class ImageLoader:
     """Loads the images of a folder as HWC uint8 arrays of one shape, following explicit policies.
+
+    :meth:`check` looks at an image's header only (to find every bad file before writing);
+    calling the loader decodes the image. The first image that passes sets the mode and
+    size that the others are compared with (unless ``channels`` / ``resize`` are given).
 
     Args:
         channels: 1 or 3 to convert every image, None = the first image's (grayscale or RGB),
@@ -109,40 +220,45 @@ class ImageLoader:
         self._explicit_channels = channels is not None
         self._first: tuple[str, str, tuple[int, int]] | None = None  # (path, mode, size) of the first image.
 
-    def __call__(self, path: str) -> np.ndarray:
-        """Returns ``[H, W, C]`` uint8 (C = 1 or 3)."""
-        img = open_image(path)
-        if self._first is None:
-            if self.channels is None:
-                self.channels = infer_channels(path, img)
-            self._first = (path, img.mode, img.size)
-        first_path, first_mode, first_size = self._first
-        mode = _MODES_FOR_CHANNELS[self.channels]
-        if img.mode != mode:
-            if not self._explicit_channels:
-                raise DatasetError(
-                    f"{path} is a {img.mode} image but {first_path} is {first_mode}; "
-                    "pass --channels 1 or 3 to convert every image"
-                )
-            img = img.convert(mode)
-        w, h = img.size
+    def check(self, path: str, mode: str | None = None, size: tuple[int, int] | None = None) -> None:
+        """Raises DatasetError if the image at ``path`` (of ``mode`` and ``size``, else read) cannot be used."""
+        if mode is None:
+            mode, size = peek_image(path)
+        first = self._first or (path, mode, size)
+        channels = self.channels if self.channels is not None else infer_channels(path, mode)
+        first_path, first_mode, first_size = first
+        if mode != _MODES_FOR_CHANNELS[channels] and not self._explicit_channels:
+            raise DatasetError(
+                f"{shown(path)} is a {mode} image but {shown(first_path)} is {first_mode}; "
+                "pass --channels 1 or 3 to convert every image"
+            )
+        w, h = size
         if self.resize is None:
             if w != h:
                 raise DatasetError(
-                    f"{path} is {w}x{h}, not square; pass --resize RES with --resize_mode center_crop or pad"
+                    f"{shown(path)} is {w}x{h}, not square; pass --resize RES with --resize_mode center_crop or pad"
                 )
             try:
                 resolution_log2(w)
             except ValueError:
                 raise DatasetError(
-                    f"{path} is {w}x{h}; the size must be a power of two >= 4, or pass --resize RES"
+                    f"{shown(path)} is {w}x{h}; the size must be a power of two >= 4, or pass --resize RES"
                 ) from None
             if (w, h) != first_size:
                 raise DatasetError(
-                    f"{path} is {w}x{h} but {first_path} is {first_size[0]}x{first_size[1]}; "
+                    f"{shown(path)} is {w}x{h} but {shown(first_path)} is {first_size[0]}x{first_size[1]}; "
                     "all images must have the same size, or pass --resize RES"
                 )
-        elif (w, h) != (self.resize, self.resize):
+        self._first, self.channels = first, channels  # The first image that passes sets the rules.
+
+    def __call__(self, path: str) -> np.ndarray:
+        """Returns ``[H, W, C]`` uint8 (C = 1 or 3)."""
+        img = open_image(path)
+        self.check(path, img.mode, img.size)
+        mode = _MODES_FOR_CHANNELS[self.channels]
+        if img.mode != mode:
+            img = img.convert(mode)
+        if self.resize is not None and img.size != (self.resize, self.resize):
             img = self._to_square(img).resize((self.resize, self.resize), PIL.Image.Resampling.LANCZOS)
         arr = np.asarray(img)
         if arr.ndim == 2:
@@ -161,110 +277,12 @@ class ImageLoader:
         return canvas
 
 
-def _number(text: str, where: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise DatasetError(f"{where}: {text!r} is not a number") from None
-
-
-def _is_int_text(text: str) -> bool:
-    return text.strip().lstrip("+-").isdigit()
-
-
-def _json_entries(path: str, text: str) -> dict[str, int | list[float]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DatasetError(f"{path}: invalid JSON ({e})") from None
-    if not isinstance(data, dict):
-        raise DatasetError(f"{path}: expected a JSON object mapping file names to labels")
-    entries: dict[str, int | list[float]] = {}
-    for name, value in data.items():
-        if isinstance(value, bool) or not isinstance(value, (int, list)):
-            raise DatasetError(
-                f"{path}: the label of {name!r} is {value!r}; expected a class index (int) or a list of numbers"
-            )
-        if isinstance(value, list):
-            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-                raise DatasetError(f"{path}: the label of {name!r} is {value!r}; expected a list of numbers")
-            value = [float(v) for v in value]
-        entries[name] = value
-    return entries
-
-
-def _csv_entries(path: str, text: str) -> dict[str, int | list[float]]:
-    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
-    rows = [r for r in rows if not r[0].lstrip().startswith("#")]
-    if rows and len(rows[0]) > 1:
-        try:
-            float(rows[0][1])
-        except ValueError:
-            rows = rows[1:]  # Header.
-    entries: dict[str, int | list[float]] = {}
-    for line, row in enumerate(rows, start=1):
-        name, values = row[0].strip(), [c.strip() for c in row[1:]]
-        if not values:
-            raise DatasetError(f"{path}: row {line} ({name!r}) has no label")
-        if len(values) == 1 and _is_int_text(values[0]):
-            entries[name] = int(values[0])
-        else:
-            entries[name] = [_number(v, f"{path}: row {line}") for v in values]
-    return entries
-
-
-def _label_array(path: str, values: list[int | list[float]]) -> np.ndarray:
-    """Class indices as one-hot ``[N, max + 1]``, or label vectors of one length, as float32."""
-    if all(isinstance(v, int) for v in values):
-        classes = np.asarray(values, dtype=np.int64)
-        if classes.min() < 0:
-            raise DatasetError(f"{path}: class indices must be >= 0, got {int(classes.min())}")
-        onehot = np.zeros([len(values), int(classes.max()) + 1], np.float32)
-        onehot[np.arange(len(values)), classes] = 1.0
-        return onehot
-    if any(isinstance(v, int) for v in values):
-        raise DatasetError(f"{path} mixes class indices and label vectors; use one kind for every image")
-    sizes = {len(v) for v in values}
-    if len(sizes) != 1:
-        raise DatasetError(f"{path}: label vectors have different lengths {sorted(sizes)}")
-    return np.asarray(values, dtype=np.float32)
-
-
-_LABEL_FORMATS = {".json": _json_entries, ".csv": _csv_entries}
-
-
-def read_labels_file(path: str, image_names: list[str]) -> np.ndarray:
-    """Reads per-image labels and returns them in the order of ``image_names``.
-
-    Formats (chosen by the extension):
-
-    - ``.json``: an object mapping a file name (without folder) to a class index (int) or a
-      label vector (list of numbers): ``{"img000.png": 2, "img001.png": 0}``.
-    - ``.csv``: rows ``filename,class`` or ``filename,v1,v2,...``; an optional header row
-      (recognised by a non-numeric second column); blank lines and lines starting with
-      ``#`` are skipped. A single integer column is a class index; a single value with a
-      decimal point is a one-element vector.
-
-    Class indices become one-hot vectors of size ``max(class) + 1`` (as the original's
-    converters do). Every image needs a label; entries for other files are ignored.
-
-    Args:
-        path: the labels file.
-        image_names: file names (without folder) of the images.
-
-    Returns:
-        float32 ``[len(image_names), label_size]``.
-    """
-    if not tf.io.gfile.exists(path):
-        raise DatasetError(f"labels file {path} does not exist")
-    ext = posixpath.splitext(path)[1].lower()
-    with tf.io.gfile.GFile(path, "r") as f:
-        text = f.read()
-    if ext not in _LABEL_FORMATS:
-        raise DatasetError(f"labels file {path}: unknown format {ext!r}; expected .json or .csv")
-    entries = _LABEL_FORMATS[ext](path, text)
-    missing = [n for n in image_names if n not in entries]
-    if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise DatasetError(f"{path} has no label for {len(missing)} image(s): {shown}")
-    return _label_array(path, [entries[n] for n in image_names])
+def bad_files_message(image_dir: str, bad: list[tuple[str, str]], total: int, hint: str) -> str:
+    """The first bad file's reason, then how many more of ``total`` there are and one line for each (capped)."""
+    if len(bad) == 1:
+        return f"{bad[0][1]} ({hint})"
+    lines = [f"{bad[0][1]}; {len(bad) - 1} more of the {total} images in {image_dir} cannot be used either ({hint}):"]
+    lines += [f"  {reason}" for _, reason in bad[1:MAX_LISTED]]
+    if len(bad) > MAX_LISTED:
+        lines.append(f"  ... and {len(bad) - MAX_LISTED} more")
+    return "\n".join(lines)
