@@ -349,22 +349,26 @@ def test_distributed_minibatches_under_mirrored_strategy(data_dir):
     assert all(r.shape == (4, 5) and {tuple(v) for v in r} <= rows for r in per_replica)
 
 
-def test_exporter_renames_labels_then_levels_from_the_top(tmp_path, monkeypatch):
-    """If the renames stop half-way, the reader sees missing levels, not a smaller dataset."""
+def test_exporter_renames_the_top_level_then_labels_then_levels(tmp_path, monkeypatch):
+    """If the renames stop half-way, the reader sees missing levels, not a smaller dataset.
+
+    The full-resolution level comes first, so that no moment pairs images with labels of
+    another dataset (see test_dataset_outputs.py for every kill point of an overwrite).
+    """
+    from tfstylegan.data.tfrecords import outputs
+
     renamed = []
-    real_rename = tf.io.gfile.rename
-    monkeypatch.setattr(
-        tf.io.gfile, "rename", lambda a, b, overwrite=False: (renamed.append(b), real_rename(a, b, overwrite))
-    )
+    real_rename = outputs.rename
+    monkeypatch.setattr(outputs, "rename", lambda a, b: (renamed.append(b), real_rename(a, b)))
     with TFRecordExporter(str(tmp_path / "d"), 1, print_progress=False) as tfr:
         tfr.add_image(np.zeros([16, 16, 3], np.uint8))
         tfr.add_labels(np.ones([1, 2]))
     assert [pathlib.Path(p).name for p in renamed] == [
-        "d-rxx.labels",
         "d-r04.tfrecords",
+        "d-rxx.labels",
         "d-r03.tfrecords",
         "d-r02.tfrecords",
     ]
-    (tmp_path / "d" / "d-r02.tfrecords").unlink()  # As if the last rename had not happened.
+    (tmp_path / "d" / "d-r02.tfrecords").unlink()  # As if the last level had not been renamed.
     with pytest.raises(DatasetError, match="lacks the level file"):
         TFRecordDataset(str(tmp_path / "d"))

@@ -11,8 +11,10 @@ Additions: ``info`` and ``create_synthetic`` commands; ``--overwrite`` and
 ``--progress_interval`` on every ``create_*`` command; ``--resize``, ``--resize_mode``,
 ``--channels``, ``--labels`` and ``--skip_bad`` on ``create_from_images``; ``display`` writes a grid PNG
 instead of opening a window. Problems with the inputs are reported as one ``Error:``
-line (exit status 1), without a traceback. Datasets are written under temporary names
-and renamed when complete.
+line (exit status 1), without a traceback; an output that cannot be written (under a
+file, in a folder that cannot be written, an existing dataset without ``--overwrite``)
+is refused before any work. Datasets are written under temporary names and renamed when
+complete; an overwritten dataset stays until the new one is complete.
 
 The commands are a table (:data:`COMMANDS`): each names the function of
 :mod:`tfstylegan.data.builders` or :mod:`tfstylegan.data.inspection` that it runs with
@@ -33,6 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow is impor
 from tfstylegan.data import builders, inspection  # noqa: E402
 from tfstylegan.data.errors import DatasetError  # noqa: E402
 from tfstylegan.data.image_folder import RESIZE_MODES  # noqa: E402
+from tfstylegan.data.tfrecords.outputs import check_output_dir, check_output_file  # noqa: E402
 
 DEFAULT_PROG = "tfstylegan-dataset-tool"
 
@@ -74,6 +77,7 @@ class Command:
     summary: str  # One line for the help.
     example: str  # A usage example, from the command name on.
     arguments: tuple = ()  # _arg(...) entries, in the order of the help.
+    output: str | None = None  # The argument naming the output folder ('dir:<arg>') or file ('file:<arg>').
 
 
 # The commands in the order of the help.
@@ -87,12 +91,14 @@ COMMANDS: dict[str, Command] = {
             _arg("--output", help="PNG file to write (default: <dataset name>-grid.png)", default=None),
             _arg("--num_images", help="Number of images in the grid (default: 64)", type=int, default=64),
         ),
+        output="file:output",
     ),
     "extract": Command(
         inspection.extract,
         "Write every image of a dataset as a PNG file.",
         "extract data/faces extracted-faces",
         (_DATASET, _arg("output_dir", help="Folder for the PNG files (created if missing)")),
+        output="dir:output_dir",
     ),
     "compare": Command(
         inspection.compare,
@@ -266,6 +272,18 @@ def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     return parser
 
 
+def _check_output(name: str, command: Command, args: dict) -> None:
+    """Refuses an output that cannot be written before the command does any work."""
+    if name.startswith("create_"):
+        check_output_dir(args["tfrecord_dir"], bool(args["overwrite"]))
+    elif command.output is not None:
+        kind, arg = command.output.split(":")
+        if kind == "dir":
+            check_output_dir(args[arg], overwrite=True, what="the images")
+        elif args[arg] is not None:
+            check_output_file(args[arg])
+
+
 def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
     """Runs one command; returns the exit status (0, or 1 after printing an ``Error:`` line).
 
@@ -275,8 +293,10 @@ def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     args = vars(build_parser(prog).parse_args(argv if argv else ["-h"]))
-    command = COMMANDS[args.pop("command")]
+    name = args.pop("command")
+    command = COMMANDS[name]
     try:
+        _check_output(name, command, args)
         command.run(**args)
     except DatasetError as e:
         print(f"Error: {e}", file=sys.stderr)

@@ -17,18 +17,14 @@ from tfstylegan.data.tfrecords.format import (
     image_levels,
     shuffled_order,
 )
+from tfstylegan.data.tfrecords.outputs import (
+    TMP_EXT,
+    check_output_dir,
+    dataset_files,
+    put_in_place,
+    remove_leftovers,
+)
 from tfstylegan.resolution import resolution_log2
-
-_TMP_EXT = ".tmp"  # Suffix of files being written; renamed away once the dataset is complete.
-
-
-def _existing_dataset_files(tfrecord_dir: str) -> list[str]:
-    if not tf.io.gfile.isdir(tfrecord_dir):
-        return []
-    return sorted(
-        tf.io.gfile.glob(paths.join(tfrecord_dir, "*" + TFRECORDS_EXT))
-        + tf.io.gfile.glob(paths.join(tfrecord_dir, "*.labels"))
-    )
 
 
 class TFRecordExporter:
@@ -36,6 +32,8 @@ class TFRecordExporter:
 
     Files are written under temporary names and renamed into place by :meth:`close`, so an
     interrupted conversion never leaves a directory that looks like a complete dataset.
+    With ``overwrite``, the old dataset stays until the new one is complete, and is
+    replaced without ever losing data (:func:`~tfstylegan.data.tfrecords.outputs.put_in_place`).
     Used as a context manager, an exception inside the ``with`` block discards everything
     written so far.
 
@@ -72,24 +70,20 @@ class TFRecordExporter:
         self._start_time = time.time()
         self._closed = False
 
-        existing = _existing_dataset_files(self.tfrecord_dir)
-        if existing and not overwrite:
-            raise DatasetError(
-                f"{self.tfrecord_dir} already holds a dataset ({', '.join(paths.basename(f) for f in existing)}); "
-                "choose another directory or pass overwrite (--overwrite) to replace it"
-            )
+        check_output_dir(self.tfrecord_dir, overwrite)
         if self.print_progress:
             print(f'Creating dataset "{self.tfrecord_dir}"', flush=True)
         if not tf.io.gfile.isdir(self.tfrecord_dir):
             tf.io.gfile.makedirs(self.tfrecord_dir)
             self._created_dir = True
+        remove_leftovers(self.tfr_prefix)
 
     def choose_shuffled_order(self) -> np.ndarray:
         """The order of ``--shuffle 1``; add images and labels in this order."""
         return shuffled_order(self.expected_images)
 
     def _open(self, final_path: str) -> str:
-        tmp_path = final_path + _TMP_EXT
+        tmp_path = final_path + TMP_EXT
         self._tmp_files.append(tmp_path)
         self._final_files.append(final_path)
         return tmp_path
@@ -153,27 +147,23 @@ class TFRecordExporter:
         if self._closed:
             return
         self._closed = True
-        for writer in self._writers:
-            writer.close()
-        self._writers = []
+        self._close_writers()
         if self.cur_images == 0:
             self._discard()
             raise DatasetError(f"no images were added to {self.tfrecord_dir}; nothing written")
-        for path in _existing_dataset_files(self.tfrecord_dir):  # Only with overwrite=True (see __init__).
-            tf.io.gfile.remove(path)
-        # Labels first, then the levels from the full resolution down to 4x4: the reader needs
-        # every level below the largest one, so until the last rename the directory reads as
-        # incomplete, never as a smaller or mixed dataset.
-        pairs = list(zip(self._tmp_files, self._final_files))
-        for tmp, final in sorted(pairs, key=lambda p: not p[1].endswith(LABELS_SUFFIX)):  # Stable sort.
-            tf.io.gfile.rename(tmp, final, overwrite=True)
+        # The order keeps every file, old or new, and never shows a directory that reads as
+        # anything but the old dataset, the new one, or an error (see put_in_place).
+        put_in_place(list(zip(self._tmp_files, self._final_files)), dataset_files(self.tfrecord_dir))
         if self.print_progress:
             print(f"Added {self.cur_images} images.", flush=True)
 
-    def _discard(self) -> None:
+    def _close_writers(self) -> None:
         for writer in self._writers:
             writer.close()
         self._writers = []
+
+    def _discard(self) -> None:
+        self._close_writers()
         for tmp in self._tmp_files:
             if tf.io.gfile.exists(tmp):
                 tf.io.gfile.remove(tmp)
