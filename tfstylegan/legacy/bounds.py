@@ -35,7 +35,7 @@ import numpy as np
 
 from tfstylegan.legacy.errors import PickleBoundsError
 
-MAX_OPCODES = 1 << 20
+MAX_OPCODES = 1 << 20  # A CIFAR-100 archive has about 200,000; scanning 2**20 takes about 0.3 s.
 MAX_DEPTH = 64
 MAX_EXPANDED = 1 << 22
 MAX_LINE = 1 << 16  # Text arguments (protocol 0 numbers and strings, GLOBAL names), in bytes.
@@ -237,26 +237,42 @@ def check_pickle_bounds(source: bytes | BinaryIO) -> int:
 
 def _scan(scan: _Scan) -> int:
     protocol = 0
+    read, stack, marks, effects = scan.file.read, scan.stack, scan.marks, _EFFECTS
     while True:
-        code = scan.file.read(1)
+        code = read(1)
         if not code:
             scan.fail("the data ends before the pickle's STOP opcode", kind="truncated")
-        entry = _EFFECTS.get(code[0])
+        entry = effects.get(code[0])
         if entry is None:
             scan.fail(f"unknown opcode {code!r}")
         op = entry[0]
         scan.count += 1
         if scan.count > MAX_OPCODES:
             scan.fail(f"more than {MAX_OPCODES} opcodes", "bound")
-        argument = scan.read_argument(op)
+        argument = scan.read_argument(op) if op.arg is not None else None
+        if code[0] in _LEAVES:  # Fast path: a number, string, None, an empty container.
+            stack.append([0, 1])
+            continue
         if op.name == "PROTO":
             protocol = argument
             if protocol > 5:
                 scan.fail(f"unsupported pickle protocol {protocol}")
         elif op.name == "FRAME" and argument > scan.size - scan.pos:
             scan.fail(f"a frame declares {argument} bytes but only {scan.size - scan.pos} follow", kind="truncated")
+        elif op.name == "POP" and len(stack) > (marks[-1] if marks else 0):
+            stack.pop()
+            continue
         if scan.step(op, argument):
             return protocol
+
+
+# Opcodes that only push a new object made of nothing on the stack.
+_LEAVES = frozenset(
+    code
+    for code, (op, below_mark, pops, pushes) in _EFFECTS.items()
+    if below_mark is None and pops == 0 and pushes == 1
+    and op.name not in ("GET", "BINGET", "LONG_BINGET", "GLOBAL", "MARK")
+)
 
 
 class _ShortRepr(reprlib.Repr):
