@@ -173,6 +173,7 @@ def test_networks_that_do_not_belong_together_are_refused(tmp_path, small_states
         ((D, G, Gs), "found G: 'D' ('D_basic'), D: 'G' ('G_style'), Gs: 'Gs' ('G_style')"),
         ((G, G, Gs), "not in the order (G, D, Gs) = (G_style, D_basic, G_style)"),
         ((D, D, D), "not in the order (G, D, Gs)"),
+        ((Gs, D, G), "G and Gs are swapped: the first network is named 'Gs' and the third 'G'"),
         (_edit(small_states, 2, static_kwargs={**Gs.static_kwargs, "fmap_max": 32}), "G and Gs have different architectures (fmap_max=64 vs 32)"),
         (_edit(small_states, 1, static_kwargs={**D.static_kwargs, "resolution": 16}), "D does not take G's images (D vs G: resolution=16 vs 32)"),
         (_edit(small_states, 1, static_kwargs={**D.static_kwargs, "label_size": 3}), "label_size=3 vs 0"),

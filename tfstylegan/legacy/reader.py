@@ -148,7 +148,7 @@ ROLES = (("G", "G_style"), ("D", "D_basic"), ("Gs", "G_style"))  # The networks 
 
 
 def check_roles(states: tuple[NetworkState, ...], source: str) -> None:
-    """Checks that the three states are ``(G, D, Gs)``: G_style, D_basic, G_style networks.
+    """Checks that the three states are ``(G, D, Gs)``: G_style, D_basic, G_style networks, G not named Gs.
 
     Raises:
         ConversionError: naming the network in the wrong place (e.g. a ``(D, G, Gs)`` tuple).
@@ -161,4 +161,9 @@ def check_roles(states: tuple[NetworkState, ...], source: str) -> None:
         raise ConversionError(
             f"{source}: the networks are not in the order (G, D, Gs) = (G_style, D_basic, G_style): "
             f"found {shown}"
+        )
+    if states[0].name == "Gs" or states[2].name == "G":  # The original names them G, D, Gs.
+        raise ConversionError(
+            f"{source}: G and Gs are swapped: the first network is named {states[0].name!r} and the third "
+            f"{states[2].name!r}; expected (G, D, Gs)"
         )
