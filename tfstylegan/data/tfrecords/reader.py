@@ -216,14 +216,19 @@ class TFRecordDataset:
         except tf.errors.DataLossError as e:
             path = self.tfrecord_file(lod)
             raise DatasetError(f"{path} is corrupt or truncated: {_tf_error_text(e)}{self._record_at(lod, e)}") from e
-        except tf.errors.InvalidArgumentError as e:
+        except (tf.errors.InvalidArgumentError, UnicodeDecodeError) as e:
+            # UnicodeDecodeError: TensorFlow quotes the bytes of a damaged record in its
+            # message, which then cannot be decoded.
             level = self._level(lod)
             path = self.tfr_files[level]
             problem = find_bad_record(path, self._tfr_shapes[level], self._record_bytes[level])
             if problem is None:
-                if _SHAPE_MISMATCH not in e.message and "DecodeRaw" not in e.message:
+                if isinstance(e, UnicodeDecodeError):
+                    problem = "a record cannot be parsed (TensorFlow's message about it is not text)"
+                elif _SHAPE_MISMATCH in e.message or "DecodeRaw" in e.message:
+                    problem = _tf_error_text(e)
+                else:
                     raise  # Not a problem of the data.
-                problem = _tf_error_text(e)
             raise DatasetError(f"{path} is corrupt: {problem}") from e
         except _READ_ERRORS as e:
             raise DatasetError(f"{self.tfrecord_file(lod)} cannot be read: {_tf_error_text(e)}") from e
