@@ -1,0 +1,1 @@
+"""The fuzz suite: hostile pickles, corrupt datasets and odd image folders (see harness.py)."""
