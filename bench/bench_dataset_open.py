@@ -52,7 +52,9 @@ def main() -> None:
             write_dataset(path, args.num_images, args.resolution)
         TFRecordDataset(path, max_label_size="full")  # Warm up (TensorFlow start-up, page cache).
         dset = TFRecordDataset(path, max_label_size="full", repeat=False, shuffle_mb=0)
-        print(f"{path}: {dset.num_images} images {dset.resolution}x{dset.resolution}, {len(dset.tfr_files)} levels")
+        print(
+            f"{path}: {dset.num_images} images {dset.resolution}x{dset.resolution}, {len(dset.tfr_files)} levels"
+        )
         opening = best(lambda: TFRecordDataset(path, max_label_size="full"), args.repeats)
         print(f"  open with labels         {opening * 1e3:8.1f} ms")
         reading = best(lambda: sum(len(b[0]) for b in dset.iter_np(0, 1024)), max(1, args.repeats // 5))

@@ -32,7 +32,9 @@ except ImportError:  # A version without the pre-scan (for before/after figures)
 def write_ffhq_size_pickle(path: str) -> None:
     from tfstylegan import DBasic, GStyle, save_network_pkl
 
-    save_network_pkl(path, GStyle(resolution=1024), DBasic(resolution=1024, num_channels=3), GStyle("Gs", resolution=1024))
+    save_network_pkl(
+        path, GStyle(resolution=1024), DBasic(resolution=1024, num_channels=3), GStyle("Gs", resolution=1024)
+    )
 
 
 class _Net:
@@ -76,9 +78,15 @@ def main() -> None:
         print(f"{path}: {len(data) / 2**20:.0f} MiB")
         print(f"  read the file               {best(read, args.repeats) * 1e3:7.0f} ms")
         if check_pickle_bounds is not None:
-            print(f"  check_pickle_bounds          {best(lambda: check_pickle_bounds(data), args.repeats) * 1e3:7.0f} ms")
-        print(f"  load_pickle_states (total)   {best(lambda: load_pickle_states(path), args.repeats) * 1e3:7.0f} ms")
-        print(f"  trusting pickle.Unpickler    {best(lambda: _Trusting(io.BytesIO(data)).load(), args.repeats) * 1e3:7.0f} ms")
+            print(
+                f"  check_pickle_bounds          {best(lambda: check_pickle_bounds(data), args.repeats) * 1e3:7.0f} ms"
+            )
+        print(
+            f"  load_pickle_states (total)   {best(lambda: load_pickle_states(path), args.repeats) * 1e3:7.0f} ms"
+        )
+        print(
+            f"  trusting pickle.Unpickler    {best(lambda: _Trusting(io.BytesIO(data)).load(), args.repeats) * 1e3:7.0f} ms"
+        )
 
 
 if __name__ == "__main__":

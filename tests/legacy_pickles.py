@@ -176,8 +176,13 @@ def raw_g_state(name="G"):
     def component(sub_name, func):
         return RawNetwork(raw_state(name=sub_name, build_func_name=func, variables=[("lod", np.float32(0))]))
 
-    components = {"synthesis": component("G_synthesis", "G_synthesis"), "mapping": component("G_mapping", "G_mapping")}
-    return raw_state(name=name, build_func_name="G_style", components=components, variables=[("lod", np.float32(0))])
+    components = {
+        "synthesis": component("G_synthesis", "G_synthesis"),
+        "mapping": component("G_mapping", "G_mapping"),
+    }
+    return raw_state(
+        name=name, build_func_name="G_style", components=components, variables=[("lod", np.float32(0))]
+    )
 
 
 def raw_pickle(D=None, protocol=4) -> bytes:

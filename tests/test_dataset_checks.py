@@ -52,7 +52,10 @@ def dataset(tmp_path):
 def test_a_level_from_another_dataset_is_refused(tmp_path, dataset):
     other = _write(tmp_path / "other", _random_images(1))
     shutil.copy(other / "other-r03.tfrecords", dataset / "ds-r03.tfrecords")  # Same size, other images.
-    with pytest.raises(DatasetError, match=r"ds-r03\.tfrecords: record 0 is not the 2x2 box average of record 0 of .*ds-r04\.tfrecords"):
+    with pytest.raises(
+        DatasetError,
+        match=r"ds-r03\.tfrecords: record 0 is not the 2x2 box average of record 0 of .*ds-r04\.tfrecords",
+    ):
         TFRecordDataset(str(dataset))
 
 
@@ -64,7 +67,9 @@ def test_a_changed_pixel_in_a_sampled_record_is_refused(dataset):
         def edit(index, shape, data):
             pixels = np.frombuffer(data, np.uint8).copy()
             if index == 15:
-                pixels[7] = np.clip(int(pixels[7]) + step, 0, 255) if pixels[7] < 128 else int(pixels[7]) - step
+                pixels[7] = (
+                    np.clip(int(pixels[7]) + step, 0, 255) if pixels[7] < 128 else int(pixels[7]) - step
+                )
             return shape, pixels.tobytes()
 
         return edit
@@ -92,14 +97,23 @@ def test_the_rounding_bound_holds_for_every_written_dataset(tmp_path, seed):
 def test_a_shape_feature_that_disagrees_with_the_level_is_named(dataset):
     path = dataset / "ds-r04.tfrecords"
     _rewrite(path, lambda i, shape, data: ([3, 8, 32] if i == 0 else shape, data))  # Same bytes, other shape.
-    with pytest.raises(DatasetError, match=r"ds-r04\.tfrecords holds images of shape \[C, H, W\] = \[3, 8, 32\]"):
+    with pytest.raises(
+        DatasetError, match=r"ds-r04\.tfrecords holds images of shape \[C, H, W\] = \[3, 8, 32\]"
+    ):
         TFRecordDataset(str(dataset))  # The first record gives the level's shape.
     _rewrite(path, lambda i, shape, data: ([3, 8, 32] if i == 5 else [3, 16, 16], data))  # A sampled record.
-    with pytest.raises(DatasetError, match=r"ds-r04\.tfrecords: record 5 has the shape feature \[3, 8, 32\]; expected \[3, 16, 16\]"):
+    with pytest.raises(
+        DatasetError,
+        match=r"ds-r04\.tfrecords: record 5 has the shape feature \[3, 8, 32\]; expected \[3, 16, 16\]",
+    ):
         TFRecordDataset(str(dataset))
-    _rewrite(path, lambda i, shape, data: ([3, 8, 32] if i == 1 else [3, 16, 16], data))  # Not a sampled record.
+    _rewrite(
+        path, lambda i, shape, data: ([3, 8, 32] if i == 1 else [3, 16, 16], data)
+    )  # Not a sampled record.
     dset = TFRecordDataset(str(dataset), repeat=False, shuffle_mb=0)
-    with pytest.raises(DatasetError, match=r"ds-r04\.tfrecords is corrupt: record 1 has the shape feature \[3, 8, 32\]"):
+    with pytest.raises(
+        DatasetError, match=r"ds-r04\.tfrecords is corrupt: record 1 has the shape feature \[3, 8, 32\]"
+    ):
         dset.read_all_np(0)
     with pytest.raises(DatasetError, match=r"record 1 has the shape feature"):
         with dset.naming_read_errors(0):
@@ -111,7 +125,10 @@ def test_compensating_record_lengths_are_named(dataset):
     _rewrite(path, lambda i, shape, data: (shape, data[:-1] if i == 6 else data + b"\0" if i == 7 else data))
     assert records.sample_indices(16) == [0, 5, 10, 15]  # Records 6 and 7 are not sampled: it opens.
     dset = TFRecordDataset(str(dataset), repeat=False, shuffle_mb=0)
-    with pytest.raises(DatasetError, match=r"ds-r04\.tfrecords is corrupt: record 6 holds (\d+) bytes; expected (\d+) bytes like record 0"):
+    with pytest.raises(
+        DatasetError,
+        match=r"ds-r04\.tfrecords is corrupt: record 6 holds (\d+) bytes; expected (\d+) bytes like record 0",
+    ):
         dset.read_all_np(0)
 
 
@@ -122,7 +139,10 @@ def test_a_crc_error_in_the_snapshot_grid_names_the_file(dataset):
     path.write_bytes(bytes(data))
     dset = TFRecordDataset(str(dataset), max_label_size="full")
     for layout in ("random", "row_per_class"):
-        with pytest.raises(DatasetError, match=r"ds-r04\.tfrecords is corrupt or truncated: corrupted record at \d+ \(record \d+ of 16\)"):
+        with pytest.raises(
+            DatasetError,
+            match=r"ds-r04\.tfrecords is corrupt or truncated: corrupted record at \d+ \(record \d+ of 16\)",
+        ):
             grid.setup_snapshot_image_grid(dset, 8, (4, 4), seed=0, layout=layout)
 
 
@@ -149,8 +169,14 @@ def test_a_level_that_is_not_a_regular_file_is_named(dataset, kind):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (lambda: np.full([16, 4], np.nan, np.float32), r"the labels of 16 image\(s\) are not finite .* row 0"),
-        (lambda: np.eye(16, 4, dtype=np.complex64), r"holds complex64 \[16, 4\]; expected an np.save of float32"),
+        (
+            lambda: np.full([16, 4], np.nan, np.float32),
+            r"the labels of 16 image\(s\) are not finite .* row 0",
+        ),
+        (
+            lambda: np.eye(16, 4, dtype=np.complex64),
+            r"holds complex64 \[16, 4\]; expected an np.save of float32",
+        ),
         (lambda: np.eye(16, 4), r"holds float64 \[16, 4\]"),
         (lambda: np.eye(20, 4, dtype=np.float32), r"holds 20 labels for 16 images"),
         (lambda: np.zeros([16], np.float32), r"holds float32 \[16\]"),

@@ -34,7 +34,9 @@ def test_every_bad_file_is_reported_in_one_run(tmp_path, capsys):
     Image.fromarray(np.zeros([4, 4, 3], np.uint8)).save(folder / "img003.png")
     Image.fromarray(np.zeros([8, 16, 3], np.uint8)).save(folder / "img004.png")
     err = tool_error(capsys, "create_from_images", tmp_path / "out", folder)
-    assert "img001.png: cannot read the image" in err and "2 more of the 6 images" in err and "--skip_bad" in err
+    assert (
+        "img001.png: cannot read the image" in err and "2 more of the 6 images" in err and "--skip_bad" in err
+    )
     capsys.readouterr()
     assert run_tool("create_from_images", tmp_path / "out", folder) == 1
     listing = capsys.readouterr().err
@@ -65,11 +67,15 @@ def test_damage_found_only_when_decoding_is_reported_or_skipped(tmp_path, capsys
     folder = _folder(tmp_path, images)
     _damage_pixels(folder / "img003.png")
     image_folder.peek_image(str(folder / "img003.png"))  # The header reads fine.
-    assert "img003.png: cannot read the image" in tool_error(capsys, "create_from_images", tmp_path / "o", folder)
+    assert "img003.png: cannot read the image" in tool_error(
+        capsys, "create_from_images", tmp_path / "o", folder
+    )
     assert not (tmp_path / "o").exists()
     assert run_tool("create_from_images", tmp_path / "o", folder, "--skip_bad") == 0
     good = [im for i, im in enumerate(images) if i != 3]
-    np.testing.assert_array_equal(TFRecordDataset(str(tmp_path / "o")).read_all_np()[0], np.stack(good)[shuffled_order(4)])
+    np.testing.assert_array_equal(
+        TFRecordDataset(str(tmp_path / "o")).read_all_np()[0], np.stack(good)[shuffled_order(4)]
+    )
 
 
 def test_non_regular_entries_are_skipped_never_opened(tmp_path, capsys):
@@ -126,7 +132,9 @@ def test_sixteen_bit_images_are_scaled_not_truncated(tmp_path):
     (folder / "c.tif").write_bytes(tiff.getvalue())
     np.testing.assert_array_equal(image_folder.ImageLoader()(str(folder / "c.tif")), gray)
     Image.fromarray(np.zeros([8, 8], np.float32)).save(folder / "d.tif")
-    with pytest.raises(DatasetError, match=r"d\.tif: F images of more than 8 bits per sample are not supported"):
+    with pytest.raises(
+        DatasetError, match=r"d\.tif: F images of more than 8 bits per sample are not supported"
+    ):
         image_folder.peek_image(str(folder / "d.tif"))
 
 
@@ -143,7 +151,11 @@ def _labels(tmp_path, name, content, names=("a.png", "b.png")):
         ("l.csv", "a.png,-1\nb.png,0\n", r"got -1"),
         ("l.csv", "a.png,1\nb.png,0\n\xff\xfe,1\n".encode("latin1"), r"line 3 is not valid UTF-8 text"),
         ("l.csv", b"a.png,1\nb.png,0\x00\n", r"line 2: '0\\x00' is not a number"),
-        ("l.csv", "a.png,1\nb.png," + "1" * 200_000 + "\n", r"line 2 is not valid CSV \(field larger than field limit"),
+        (
+            "l.csv",
+            "a.png,1\nb.png," + "1" * 200_000 + "\n",
+            r"line 2 is not valid CSV \(field larger than field limit",
+        ),
         ("l.csv", "a.png,nan\nb.png,1.0\n", r"finite numbers"),
         ("l.json", "[" * 100_000 + "]" * 100_000, r"JSON nested 100000 levels deep"),
         ("l.json", '{"a.png": ' + "9" * 5000 + ', "b.png": 1}', r"invalid JSON"),
@@ -159,13 +171,20 @@ def test_bad_labels_files_are_clear_errors(tmp_path, name, content, message):
 def test_one_hot_labels_are_bounded(tmp_path):
     names = [f"{i}.png" for i in range(3000)]
     content = json.dumps({n: (99_999 if i == 0 else 0) for i, n in enumerate(names)})
-    with pytest.raises(DatasetError, match=r"3000 images and 100000 classes would take 1\.1 GiB; at most 1 GiB"):
+    with pytest.raises(
+        DatasetError, match=r"3000 images and 100000 classes would take 1\.1 GiB; at most 1 GiB"
+    ):
         _labels(tmp_path, "l.json", content, names)
-    assert _labels(tmp_path, "l.json", json.dumps({"a.png": 2, "b.png": 0})).tolist() == [[0, 0, 1], [1, 0, 0]]
+    assert _labels(tmp_path, "l.json", json.dumps({"a.png": 2, "b.png": 0})).tolist() == [
+        [0, 0, 1],
+        [1, 0, 0],
+    ]
 
 
 def test_a_labels_fifo_is_not_opened(tmp_path):
     fifo = tmp_path / "labels.json"
     os.mkfifo(fifo)
-    with pytest.raises(DatasetError, match=r"cannot read it \(it is a FIFO \(named pipe\), not a regular file\)"):
+    with pytest.raises(
+        DatasetError, match=r"cannot read it \(it is a FIFO \(named pipe\), not a regular file\)"
+    ):
         image_labels.read_labels_file(str(fifo), ["a.png"])

@@ -149,11 +149,19 @@ def test_outputs_that_cannot_be_written_are_refused_before_any_work(tmp_path, ca
     fake = dataclasses.replace(command, run=lambda **kwargs: called.append(kwargs))
     monkeypatch.setitem(dataset_tool.COMMANDS, "create_mnist", fake)
     err = tool_error(capsys, "create_mnist", tmp_path / "file" / "ds", tmp_path / "mnist")
-    assert err == f"Error: cannot write the dataset to {tmp_path / 'file' / 'ds'}: {tmp_path / 'file'} is a regular file, not a directory"
+    assert (
+        err
+        == f"Error: cannot write the dataset to {tmp_path / 'file' / 'ds'}: {tmp_path / 'file'} is a regular file, not a directory"
+    )
     assert called == []
     assert run_tool("create_synthetic", tmp_path / "missing" / "parents" / "ds") == 0  # Parents are created.
-    err = tool_error(capsys, "display", tmp_path / "missing" / "parents" / "ds", "--output", tmp_path / "nowhere" / "g.png")
-    assert f"cannot write {tmp_path / 'nowhere' / 'g.png'}: the folder {tmp_path / 'nowhere'} does not exist" in err
+    err = tool_error(
+        capsys, "display", tmp_path / "missing" / "parents" / "ds", "--output", tmp_path / "nowhere" / "g.png"
+    )
+    assert (
+        f"cannot write {tmp_path / 'nowhere' / 'g.png'}: the folder {tmp_path / 'nowhere'} does not exist"
+        in err
+    )
     err = tool_error(capsys, "extract", tmp_path / "missing" / "parents" / "ds", tmp_path / "file" / "x")
     assert "cannot write the images to" in err and "is a regular file, not a directory" in err
     if os.geteuid() != 0:  # Permission bits do not stop root.

@@ -130,7 +130,9 @@ def test_shared_lists_are_walked_once():
     state = NetworkState("D", {"blur_filter": dag}, {}, "D_basic", [("lod", np.zeros((), np.float32))])
     assert state.static_kwargs["blur_filter"] is dag
     assert bounds.short_repr(dag) == "[[[[...], [...]], [[...], [...]]], [[[...], [...]], [[...], [...]]]]"
-    with pytest.raises(ValueError, match=r"^static_kwargs\['blur_filter'\] is \[\[\[\[\.\.\.\], \[\.\.\.\]\]") as info:
+    with pytest.raises(
+        ValueError, match=r"^static_kwargs\['blur_filter'\] is \[\[\[\[\.\.\.\], \[\.\.\.\]\]"
+    ) as info:
         check_static_kwargs(state.static_kwargs)
     assert len(str(info.value)) < 200
     loop = [1]
@@ -152,7 +154,9 @@ def _same_states(a, b):
         xs, ys = x.full_variables(), y.full_variables()
         assert list(xs) == list(ys)
         for name in xs:
-            assert xs[name].dtype == ys[name].dtype == np.float32 and xs[name].tobytes() == ys[name].tobytes(), name
+            assert (
+                xs[name].dtype == ys[name].dtype == np.float32 and xs[name].tobytes() == ys[name].tobytes()
+            ), name
 
 
 class _Numpy1Protocol5Pickler(_OriginalNamesPickler):
@@ -258,5 +262,7 @@ def test_swapped_roles_are_refused():
     G, D = raw_g_state(), raw_state()
     for order in [(D, G, G), (G, G, G), (D, D, D)]:
         data = pickle.dumps(tuple(RawNetwork(s) for s in order), protocol=4)
-        with pytest.raises(LegacyPickleError, match=re.escape("not in the order (G, D, Gs) = (G_style, D_basic, G_style)")):
+        with pytest.raises(
+            LegacyPickleError, match=re.escape("not in the order (G, D, Gs) = (G_style, D_basic, G_style)")
+        ):
             _load(data)

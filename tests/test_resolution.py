@@ -41,7 +41,9 @@ def test_the_maximum_and_huge_values():
     assert resolution_log2(MAX_RESOLUTION, maximum=MAX_RESOLUTION) == 13
     with pytest.raises(ValueError, match=r"^resolution must be a power of two >= 4 and <= 8192, got 16384$"):
         resolution_log2(2 * MAX_RESOLUTION, maximum=MAX_RESOLUTION)
-    with pytest.raises(ValueError, match=r"^resolution must be a power of two >= 4, got an integer of 16610 bits$"):
+    with pytest.raises(
+        ValueError, match=r"^resolution must be a power of two >= 4, got an integer of 16610 bits$"
+    ):
         resolution_log2(10**5000 + 1)
 
 

@@ -19,13 +19,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="the full corpus instead of the sample")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cases (default 0)")
-    parser.add_argument("--only", default=None, help="only classes whose name starts with this (e.g. pickles.)")
+    parser.add_argument(
+        "--only", default=None, help="only classes whose name starts with this (e.g. pickles.)"
+    )
     parser.add_argument("--verbose", action="store_true", help="one line per case")
     args = parser.parse_args()
 
     def report(result):
         if args.verbose or result.outcome in harness.FAILURES:
-            print(f"{result.generator} #{result.index}: {result.outcome} ({result.seconds:.2f} s) {result.note}", flush=True)
+            print(
+                f"{result.generator} #{result.index}: {result.outcome} ({result.seconds:.2f} s) {result.note}",
+                flush=True,
+            )
 
     results = harness.run(full=args.full, seed=args.seed, only=args.only, report=report)
     print(harness.summary(results))

@@ -34,7 +34,9 @@ def _write(path: Path, rng: random.Random, images: np.ndarray, labels: bool) -> 
 
 def _base(rng: random.Random, workdir: Path):
     n, res, channels = rng.choice([8, 16, 17]), rng.choice([8, 16, 32]), rng.choice([1, 3])
-    images = np.random.RandomState(rng.getrandbits(31)).randint(0, 256, [n, res, res, channels]).astype(np.uint8)
+    images = (
+        np.random.RandomState(rng.getrandbits(31)).randint(0, 256, [n, res, res, channels]).astype(np.uint8)
+    )
     path = workdir / "ds"
     labels = rng.random() < 0.5
     _write(path, rng, images, labels)
@@ -129,7 +131,9 @@ def shape_feature(rng, path, images, labels, levels):
 
     image = decode_example(records[index])
     c, h, w = image.shape
-    shape = rng.choice([[c, h // 2 or 1, w * 2], [c, w, h + 1], [3 if c == 1 else 1, h, w], [c, h, w, 1], [c * h * w]])
+    shape = rng.choice(
+        [[c, h // 2 or 1, w * 2], [c, w, h + 1], [3 if c == 1 else 1, h, w], [c, h, w, 1], [c * h * w]]
+    )
     data = image.tobytes() if rng.random() < 0.7 else image.tobytes() + b"\0" * rng.randint(1, 64)
     records[index] = _example(shape, data)
     _rewrite(level, records)
@@ -154,16 +158,42 @@ def compensating(rng, path, images, labels, levels):
 def bad_labels(rng, path, images, labels, levels):
     target = path / "ds-rxx.labels"
     n = len(images)
-    kind = rng.choice(["nan", "inf", "complex", "float64", "more rows", "fewer rows", "npz", "object", "cut", "huge header", "1-D", "3-D", "text", "empty", "random", "dir", "fifo"])
+    kind = rng.choice(
+        [
+            "nan",
+            "inf",
+            "complex",
+            "float64",
+            "more rows",
+            "fewer rows",
+            "npz",
+            "object",
+            "cut",
+            "huge header",
+            "1-D",
+            "3-D",
+            "text",
+            "empty",
+            "random",
+            "dir",
+            "fifo",
+        ]
+    )
     target.unlink(missing_ok=True)
     if kind in ("dir", "fifo"):
         os.mkdir(target) if kind == "dir" else os.mkfifo(target)
         return f"labels: {kind}"
     arrays = {
-        "nan": np.full([n, 4], np.nan, np.float32), "inf": np.full([n, 4], np.inf, np.float32),
-        "complex": np.ones([n, 4], np.complex64), "float64": np.ones([n, 4]), "more rows": np.ones([n + 3, 4], np.float32),
-        "fewer rows": np.ones([n - 1, 4], np.float32), "1-D": np.ones([n], np.float32), "3-D": np.ones([n, 2, 2], np.float32),
-        "text": np.array(["a"] * n), "object": np.array([None] * n),
+        "nan": np.full([n, 4], np.nan, np.float32),
+        "inf": np.full([n, 4], np.inf, np.float32),
+        "complex": np.ones([n, 4], np.complex64),
+        "float64": np.ones([n, 4]),
+        "more rows": np.ones([n + 3, 4], np.float32),
+        "fewer rows": np.ones([n - 1, 4], np.float32),
+        "1-D": np.ones([n], np.float32),
+        "3-D": np.ones([n, 2, 2], np.float32),
+        "text": np.array(["a"] * n),
+        "object": np.array([None] * n),
     }
     with open(target, "wb") as f:
         if kind in arrays:
@@ -238,7 +268,9 @@ def _probe(kind: str, path: Path, labels: bool, seed: int, images: np.ndarray | 
         if images is not None:
             stored = dset.read_all_np(0)[0]
             if not np.array_equal(stored, images):
-                raise AssertionError(f"the dataset reads {stored.shape} images that differ from the ones written")
+                raise AssertionError(
+                    f"the dataset reads {stored.shape} images that differ from the ones written"
+                )
         if kind == "read_all":
             for lod in sorted(dset.tfr_files):
                 dset.read_all_np(lod)

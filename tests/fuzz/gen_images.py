@@ -42,7 +42,9 @@ def _good(rng: random.Random, n: int) -> list[np.ndarray]:
 
 
 def _deep_png(rng: random.Random, channels: int) -> tuple[bytes, np.ndarray]:
-    values = np.random.RandomState(rng.getrandbits(31)).randint(0, 65536, [SIZE, SIZE, channels]).astype(np.uint16)
+    values = (
+        np.random.RandomState(rng.getrandbits(31)).randint(0, 65536, [SIZE, SIZE, channels]).astype(np.uint16)
+    )
     return _png(values), np.floor(values / 257 + 0.5).astype(np.uint8)
 
 
@@ -101,17 +103,40 @@ def _oddity(kind: str, rng: random.Random, folder: Path):
 
         ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
         chunk = b"IHDR" + ihdr
-        path.write_bytes(b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk)))
+        path.write_bytes(
+            b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+        )
     return None, None
 
 
 ODDITIES = {  # kind -> refused without --skip_bad (a bad file), else skipped with a warning
-    "fifo": False, "dir": False, "dangling": False, "loop": False,
-    "non-utf8 good": False, "non-utf8 broken": True, "truncated": True, "damaged pixels": True,
-    "random bytes": True, "empty": True, "text as jpg": True, "bigger": True, "non-square": True,
-    "not a power of two": True, "gray": True, "palette": True, "rgba": True, "la": True, "bilevel": True,
-    "cmyk": True, "48-bit png": False, "16-bit gray png": True, "64-bit png": True, "16-bit tiff": True,
-    "float tiff": True, "int32 tiff": True, "decompression bomb": True,
+    "fifo": False,
+    "dir": False,
+    "dangling": False,
+    "loop": False,
+    "non-utf8 good": False,
+    "non-utf8 broken": True,
+    "truncated": True,
+    "damaged pixels": True,
+    "random bytes": True,
+    "empty": True,
+    "text as jpg": True,
+    "bigger": True,
+    "non-square": True,
+    "not a power of two": True,
+    "gray": True,
+    "palette": True,
+    "rgba": True,
+    "la": True,
+    "bilevel": True,
+    "cmyk": True,
+    "48-bit png": False,
+    "16-bit gray png": True,
+    "64-bit png": True,
+    "16-bit tiff": True,
+    "float tiff": True,
+    "int32 tiff": True,
+    "decompression bomb": True,
 }
 
 _BAD_LABELS = {
@@ -134,7 +159,9 @@ def _run(folder: Path, out: Path, flags: list[str], expected: list[np.ndarray] |
             stored = TFRecordDataset(str(out)).read_all_np()[0]
             want = np.stack(expected)
             if stored.shape != want.shape or not np.array_equal(stored, want):
-                raise AssertionError(f"the dataset holds {stored.shape} images, not the {want.shape} expected")
+                raise AssertionError(
+                    f"the dataset holds {stored.shape} images, not the {want.shape} expected"
+                )
 
     return probe
 
@@ -155,7 +182,11 @@ def odd_file(rng: random.Random, workdir: Path) -> Case:
     refuse = ODDITIES[kind] and not skip
     flags = ["--skip_bad"] if skip else []
     note = f"{kind}{' --skip_bad' if skip else ''} ({len(names)} entries)"
-    return Case(_run(folder, workdir / "out", flags, None if refuse else expected), "refuse" if refuse else "any", note)
+    return Case(
+        _run(folder, workdir / "out", flags, None if refuse else expected),
+        "refuse" if refuse else "any",
+        note,
+    )
 
 
 def bad_labels(rng: random.Random, workdir: Path) -> Case:
@@ -185,7 +216,11 @@ def bad_output(rng: random.Random, workdir: Path) -> Case:
         (folder / f"img{i:03d}.png").write_bytes(_png(image))
     (workdir / "file").write_text("x")
     kind = rng.choice(["under a file", "is a file", "existing dataset"])
-    out = {"under a file": workdir / "file" / "ds", "is a file": workdir / "file", "existing dataset": workdir / "ds"}[kind]
+    out = {
+        "under a file": workdir / "file" / "ds",
+        "is a file": workdir / "file",
+        "existing dataset": workdir / "ds",
+    }[kind]
     if kind == "existing dataset":
         _run(folder, out, [], None)()
     return Case(_run(folder, out, [], None), "refuse", f"output {kind}")

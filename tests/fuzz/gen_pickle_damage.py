@@ -53,7 +53,10 @@ def _numpy1_protocol5(states) -> bytes:
     from tfstylegan.legacy.writer import _OriginalNamesPickler
 
     class Pickler(_OriginalNamesPickler):
-        dispatch = {**_OriginalNamesPickler.dispatch, types.FunctionType: lambda self, obj: self.save_global(obj)}
+        dispatch = {
+            **_OriginalNamesPickler.dispatch,
+            types.FunctionType: lambda self, obj: self.save_global(obj),
+        }
 
         def save_global(self, obj, name=None):
             if getattr(obj, "__name__", None) == "_frombuffer":
@@ -100,7 +103,9 @@ def _payloads(canary: Path):
 
 
 _OPCODE_PAYLOADS = [
-    lambda c: b"\x80\x02cos\nsystem\nX" + struct.pack("<I", len(f"touch {c}")) + f"touch {c}".encode() + b"\x85R.",
+    lambda c: (
+        b"\x80\x02cos\nsystem\nX" + struct.pack("<I", len(f"touch {c}")) + f"touch {c}".encode() + b"\x85R."
+    ),
     lambda c: b"(S'touch " + str(c).encode() + b"'\nios\nsystem\n.",  # INST
     lambda c: b"(cos\nsystem\nS'touch " + str(c).encode() + b"'\no.",  # OBJ
     lambda c: b"\x80\x04\x8c\x15numpy.core.multiarray\x8c\x18_reconstruct.__globals__\x93.",
@@ -116,7 +121,18 @@ def code_payload(rng: random.Random, workdir: Path) -> Case:
         data = rng.choice(_OPCODE_PAYLOADS)(canary)
         return load_case(workdir, data, "refuse", "opcode-level payload")
     what, payload = rng.choice(_payloads(canary))
-    where = rng.choice(["top", "static_kwargs", "variables", "components", "build_module_src", "dtype state", "array data", "name"])
+    where = rng.choice(
+        [
+            "top",
+            "static_kwargs",
+            "variables",
+            "components",
+            "build_module_src",
+            "dtype state",
+            "array data",
+            "name",
+        ]
+    )
     if where == "top":
         data = dump(payload)
     elif where == "dtype state":
@@ -124,11 +140,18 @@ def code_payload(rng: random.Random, workdir: Path) -> Case:
     elif where == "array data":
         from tfstylegan.legacy.guarded import multiarray
 
-        arr = Reduce(multiarray._reconstruct, (np.ndarray, (0,), b"b"), (1, (1,), np.dtype("f4"), False, payload))
+        arr = Reduce(
+            multiarray._reconstruct, (np.ndarray, (0,), b"b"), (1, (1,), np.dtype("f4"), False, payload)
+        )
         data = networks(rng, {"variables": [("lod", arr)]})
     else:
-        value = {"static_kwargs": {"resolution": [(1, {"k": payload})]}, "variables": [("lod", payload)],
-                 "components": {"mapping": payload}, "build_module_src": payload, "name": payload}[where]
+        value = {
+            "static_kwargs": {"resolution": [(1, {"k": payload})]},
+            "variables": [("lod", payload)],
+            "components": {"mapping": payload},
+            "build_module_src": payload,
+            "name": payload,
+        }[where]
         data = networks(rng, {where: value})
     return load_case(workdir, data, "refuse", f"{what} in {where}")
 

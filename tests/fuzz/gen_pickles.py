@@ -86,19 +86,40 @@ def deep_nesting(rng: random.Random, workdir: Path) -> Case:
 
 def oversized(rng: random.Random, workdir: Path) -> Case:
     huge = rng.choice([2**31, 2**32 - 1, 2**40, 2**62])
-    form = rng.choice(["BINBYTES8", "BINUNICODE8", "BYTEARRAY8", "BINBYTES", "BINUNICODE", "FRAME", "LONG4", "BINSTRING", "array", "frombuffer", "scalar"])
+    form = rng.choice(
+        [
+            "BINBYTES8",
+            "BINUNICODE8",
+            "BYTEARRAY8",
+            "BINBYTES",
+            "BINUNICODE",
+            "FRAME",
+            "LONG4",
+            "BINSTRING",
+            "array",
+            "frombuffer",
+            "scalar",
+        ]
+    )
     if form in ("array", "frombuffer", "scalar"):
         from tfstylegan.legacy.guarded import multiarray
 
         dtype = np.dtype("f4")
         shape = tuple(rng.choice([2**20, 2**31, 2**40]) for _ in range(rng.randint(1, 3)))
         if form == "array":
-            value = Reduce(multiarray._reconstruct, (np.ndarray, (0,), b"b"), (1, shape, dtype, False, b"\0" * 64))
+            value = Reduce(
+                multiarray._reconstruct, (np.ndarray, (0,), b"b"), (1, shape, dtype, False, b"\0" * 64)
+            )
         elif form == "frombuffer":
             value = Reduce(frombuffer(), (bytearray(64), dtype, shape, "C"))
         else:
             value = Reduce(multiarray.scalar, (dtype, b"\0" * rng.choice([0, 3, 5, 1000])))
-        return load_case(workdir, networks(rng, {"variables": [("lod", np.float32(0)), ("w", value)]}), "refuse", f"{form} {shape}")
+        return load_case(
+            workdir,
+            networks(rng, {"variables": [("lod", np.float32(0)), ("w", value)]}),
+            "refuse",
+            f"{form} {shape}",
+        )
     small = min(huge, 2**32 - 1)
     op = {
         "BINBYTES8": b"\x8e" + struct.pack("<Q", huge),
@@ -110,7 +131,9 @@ def oversized(rng: random.Random, workdir: Path) -> Case:
         "LONG4": b"\x8b" + struct.pack("<i", min(huge, 2**31 - 1)),
         "BINSTRING": b"T" + struct.pack("<i", min(huge, 2**31 - 1)),
     }[form]
-    return load_case(workdir, b"\x80\x04" + op + b"x" * rng.randint(0, 64) + b".", "refuse", f"{form} declares {huge}")
+    return load_case(
+        workdir, b"\x80\x04" + op + b"x" * rng.randint(0, 64) + b".", "refuse", f"{form} declares {huge}"
+    )
 
 
 _DTYPE_STATES = [
@@ -126,7 +149,26 @@ _DTYPE_STATES = [
 
 
 def forged_dtype(rng: random.Random, workdir: Path) -> Case:
-    spec = rng.choice(["f4", "f8", "i4", "u1", "b1", "O", "O8", "V8", "U4", "S4", "M8", "m8", "f16", "c32", "<f4", "float32"])
+    spec = rng.choice(
+        [
+            "f4",
+            "f8",
+            "i4",
+            "u1",
+            "b1",
+            "O",
+            "O8",
+            "V8",
+            "U4",
+            "S4",
+            "M8",
+            "m8",
+            "f16",
+            "c32",
+            "<f4",
+            "float32",
+        ]
+    )
     if spec == "f4" or rng.random() < 0.5:
         state = rng.choice(_DTYPE_STATES)(rng)
         dtype = Reduce(np.dtype, (spec, False, True), state)
@@ -143,7 +185,18 @@ def forged_dtype(rng: random.Random, workdir: Path) -> Case:
 
 def swapped_roles(rng: random.Random, workdir: Path) -> Case:
     states = fixture_states(rng.choice(FIXTURES))
-    orders = [(1, 0, 2), (0, 2, 1), (2, 1, 0), (1, 2, 0), (2, 0, 1), (0, 0, 0), (1, 1, 1), (0, 0, 2), (1, 1, 0), (2, 2, 2)]
+    orders = [
+        (1, 0, 2),
+        (0, 2, 1),
+        (2, 1, 0),
+        (1, 2, 0),
+        (2, 0, 1),
+        (0, 0, 0),
+        (1, 1, 1),
+        (0, 0, 2),
+        (1, 1, 0),
+        (2, 2, 2),
+    ]
     order = rng.choice(orders + ["components", "D components"])
     dicts = [state_dict(s) for s in states]
     if order == "components":
@@ -157,10 +210,35 @@ def swapped_roles(rng: random.Random, workdir: Path) -> Case:
 
 
 # The values the fuzz run found harmful, and others of every kind.
-_KNOWN_BAD = [("resolution", 2**14), ("latent_size", 10**9), ("mapping_layers", 10**6), ("resolution", float("inf"))]
+_KNOWN_BAD = [
+    ("resolution", 2**14),
+    ("latent_size", 10**9),
+    ("mapping_layers", 10**6),
+    ("resolution", float("inf")),
+]
 _ODD_VALUES = [
-    10**30, -1, 0, 2**31, 2**63, float("inf"), float("-inf"), float("nan"), 1e308, -0.5, 3.5, True, False,
-    None, "x" * 100_000, "auto", b"bytes", [1] * 100_000, {"a": 1}, (1, 2), 1j, 10**4000,
+    10**30,
+    -1,
+    0,
+    2**31,
+    2**63,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    1e308,
+    -0.5,
+    3.5,
+    True,
+    False,
+    None,
+    "x" * 100_000,
+    "auto",
+    b"bytes",
+    [1] * 100_000,
+    {"a": 1},
+    (1, 2),
+    1j,
+    10**4000,
 ]
 
 
@@ -180,7 +258,10 @@ def absurd_kwargs(rng: random.Random, workdir: Path) -> Case:
         value = rng.choice(_ODD_VALUES)
         kwargs = {**state.static_kwargs, name: value}
         expect = "any"
-    dicts = [state_dict(s) for s in fixture_states("small" if state.static_kwargs.get("resolution") == 32 else "cond")]
+    dicts = [
+        state_dict(s)
+        for s in fixture_states("small" if state.static_kwargs.get("resolution") == 32 else "cond")
+    ]
     dicts[which]["static_kwargs"] = kwargs
     return load_case(workdir, dump(tuple(Raw(d) for d in dicts)), expect, f"{name}={str(value)[:30]}")
 

@@ -253,7 +253,9 @@ def _case_seed(seed: int, name: str, index: int) -> int:
     return random.Random(f"{seed}/{name}/{index}").getrandbits(31)
 
 
-def run(full: bool = False, seed: int = 0, only: str | None = None, report: Callable[[Result], None] | None = None) -> list[Result]:
+def run(
+    full: bool = False, seed: int = 0, only: str | None = None, report: Callable[[Result], None] | None = None
+) -> list[Result]:
     """Runs the sample (or the full corpus) and returns every result."""
     root = tempfile.mkdtemp(prefix="tfstylegan-fuzz-")
     pool = _Pool(root)

@@ -252,7 +252,9 @@ def create_from_images(
             hint = "fix or remove the bad files, or pass --skip_bad to leave them out"
             raise DatasetError(image_folder.bad_files_message(image_dir, bad, len(filenames), hint))
         if bad:
-            image_folder.warn(image_folder.bad_files_message(image_dir, bad, len(filenames), "left out: --skip_bad"))
+            image_folder.warn(
+                image_folder.bad_files_message(image_dir, bad, len(filenames), "left out: --skip_bad")
+            )
         skipped = {path for path, _ in bad}
         good = [path for path in filenames if path not in skipped]
         if not good:

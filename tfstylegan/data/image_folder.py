@@ -95,7 +95,9 @@ def list_images(image_dir: str) -> list[str]:
     extensions = {ext.lower() for ext in PIL.Image.registered_extensions()}
     names = os.listdir(image_dir) if "://" not in image_dir else tf.io.gfile.listdir(image_dir)
     candidates = sorted(
-        n for n in names if not n.startswith(".") and posixpath.splitext(n.rstrip("/"))[1].lower() in extensions
+        n
+        for n in names
+        if not n.startswith(".") and posixpath.splitext(n.rstrip("/"))[1].lower() in extensions
     )
     found = []
     for name in candidates:
@@ -142,8 +144,12 @@ def _decode(path: str, data: bytes) -> PIL.Image.Image:
     img.load()
     if img.mode in _SIXTEEN_BIT_MODES:
         return PIL.Image.fromarray(_to_eight_bits(np.asarray(img)), "L")
-    if img.mode in ("I", "F") or any(";16" in str(getattr(t, "args", "")) for t in getattr(img, "tile", ()) or ()):
-        raise DatasetError(f"{shown(path)}: {img.mode} images of more than 8 bits per sample are not supported")
+    if img.mode in ("I", "F") or any(
+        ";16" in str(getattr(t, "args", "")) for t in getattr(img, "tile", ()) or ()
+    ):
+        raise DatasetError(
+            f"{shown(path)}: {img.mode} images of more than 8 bits per sample are not supported"
+        )
     return img
 
 
@@ -154,7 +160,9 @@ def open_image(path: str) -> PIL.Image.Image:
     except DatasetError:
         raise
     except Exception as e:  # noqa: BLE001 - PIL raises many kinds of errors for bad files.
-        raise DatasetError(f"{shown(path)}: cannot read the image ({type(e).__name__}: {str(e)[:200]})") from None
+        raise DatasetError(
+            f"{shown(path)}: cannot read the image ({type(e).__name__}: {str(e)[:200]})"
+        ) from None
 
 
 def peek_image(path: str) -> tuple[str, tuple[int, int]]:
@@ -170,7 +178,9 @@ def peek_image(path: str) -> tuple[str, tuple[int, int]]:
             with PIL.Image.open(file) as img:
                 mode, size = img.mode, img.size
     except Exception as e:  # noqa: BLE001
-        raise DatasetError(f"{shown(path)}: cannot read the image ({type(e).__name__}: {str(e)[:200]})") from None
+        raise DatasetError(
+            f"{shown(path)}: cannot read the image ({type(e).__name__}: {str(e)[:200]})"
+        ) from None
     mode = _png_sixteen_bit(head) or ("L" if mode in _SIXTEEN_BIT_MODES else mode)
     if mode in ("I", "F"):
         raise DatasetError(f"{shown(path)}: {mode} images of more than 8 bits per sample are not supported")
@@ -281,7 +291,9 @@ def bad_files_message(image_dir: str, bad: list[tuple[str, str]], total: int, hi
     """The first bad file's reason, then how many more of ``total`` there are and one line for each (capped)."""
     if len(bad) == 1:
         return f"{bad[0][1]} ({hint})"
-    lines = [f"{bad[0][1]}; {len(bad) - 1} more of the {total} images in {image_dir} cannot be used either ({hint}):"]
+    lines = [
+        f"{bad[0][1]}; {len(bad) - 1} more of the {total} images in {image_dir} cannot be used either ({hint}):"
+    ]
     lines += [f"  {reason}" for _, reason in bad[1:MAX_LISTED]]
     if len(bad) > MAX_LISTED:
         lines.append(f"  ... and {len(bad) - MAX_LISTED} more")

@@ -58,7 +58,9 @@ def _json_depth(text: str) -> int:
 def _class_or_vector(path: str, name: str, value) -> int | list[float]:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+    if isinstance(value, list) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    ):
         return [float(v) for v in value]
     raise DatasetError(
         f"{path}: the label of {name!r} is {str(value)[:60]}; expected a class index (int) or a list of numbers"
@@ -68,7 +70,9 @@ def _class_or_vector(path: str, name: str, value) -> int | list[float]:
 def _json_entries(path: str, text: str) -> dict[str, int | list[float]]:
     depth = _json_depth(text)
     if depth > MAX_JSON_DEPTH:
-        raise DatasetError(f"{path}: JSON nested {depth} levels deep; expected an object of class indices or lists")
+        raise DatasetError(
+            f"{path}: JSON nested {depth} levels deep; expected an object of class indices or lists"
+        )
     try:
         data = json.loads(text)
     except ValueError as e:  # JSONDecodeError, and integers of more than 4300 digits.
@@ -126,7 +130,9 @@ def _label_array(path: str, values: list[int | list[float]]) -> np.ndarray:
     if all(isinstance(v, int) for v in values):
         low, high = min(values), max(values)
         if low < 0 or high >= MAX_CLASSES:
-            raise DatasetError(f"{path}: class indices must lie in [0, {MAX_CLASSES}), got {low if low < 0 else high}")
+            raise DatasetError(
+                f"{path}: class indices must lie in [0, {MAX_CLASSES}), got {low if low < 0 else high}"
+            )
         if len(values) * (high + 1) > MAX_ONEHOT_VALUES:
             raise DatasetError(
                 f"{path}: one-hot labels of {len(values)} images and {high + 1} classes would take "
@@ -180,6 +186,8 @@ def read_labels_file(path: str, image_names: list[str]) -> np.ndarray:
     entries = _LABEL_FORMATS[ext](path, _read_text(path))
     missing = [n for n in image_names if n not in entries]
     if missing:
-        shown = ", ".join(repr(n)[1:-1] for n in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = ", ".join(repr(n)[1:-1] for n in missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         raise DatasetError(f"{path} has no label for {len(missing)} image(s): {shown}")
     return _label_array(path, [entries[n] for n in image_names])

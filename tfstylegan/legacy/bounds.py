@@ -165,7 +165,10 @@ class _Scan:
         if name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
             index = len(self.memo) if name == "MEMOIZE" else argument
             if index > self.count:
-                self.fail(f"{name} stores memo entry {index} after only {self.count} opcodes (a memory bomb)", "bound")
+                self.fail(
+                    f"{name} stores memo entry {index} after only {self.count} opcodes (a memory bomb)",
+                    "bound",
+                )
             if len(self.stack) <= (self.marks[-1] if self.marks else 0):
                 self.fail(f"{name} with nothing to store")
             self.memo[index] = self.stack[-1]
@@ -258,7 +261,9 @@ def _scan(scan: _Scan) -> int:
             if protocol > 5:
                 scan.fail(f"unsupported pickle protocol {protocol}")
         elif op.name == "FRAME" and argument > scan.size - scan.pos:
-            scan.fail(f"a frame declares {argument} bytes but only {scan.size - scan.pos} follow", kind="truncated")
+            scan.fail(
+                f"a frame declares {argument} bytes but only {scan.size - scan.pos} follow", kind="truncated"
+            )
         elif op.name == "POP" and len(stack) > (marks[-1] if marks else 0):
             stack.pop()
             continue
@@ -270,7 +275,9 @@ def _scan(scan: _Scan) -> int:
 _LEAVES = frozenset(
     code
     for code, (op, below_mark, pops, pushes) in _EFFECTS.items()
-    if below_mark is None and pops == 0 and pushes == 1
+    if below_mark is None
+    and pops == 0
+    and pushes == 1
     and op.name not in ("GET", "BINGET", "LONG_BINGET", "GLOBAL", "MARK")
 )
 
@@ -298,7 +305,10 @@ class _ShortRepr(reprlib.Repr):
             return "{}"
         if level <= 0:
             return "{...}"
-        items = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}" for k, v in islice(x.items(), self.maxdict)]
+        items = [
+            f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
+            for k, v in islice(x.items(), self.maxdict)
+        ]
         return "{" + ", ".join(items) + (", ..." if len(x) > self.maxdict else "") + "}"
 
     def repr_set(self, x, level: int) -> str:

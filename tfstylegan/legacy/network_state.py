@@ -129,7 +129,9 @@ def _validate_tree(state: NetworkState, active: set[int]) -> None:
     if id(state) in active:
         raise ValueError(f"network {short_repr(state.name)} contains itself as a component")
     active.add(id(state))
-    if not (isinstance(state.name, str) and len(state.name) <= MAX_NAME_LENGTH and _NAME_RE.fullmatch(state.name)):
+    if not (
+        isinstance(state.name, str) and len(state.name) <= MAX_NAME_LENGTH and _NAME_RE.fullmatch(state.name)
+    ):
         raise ValueError(
             f"network name {short_repr(state.name)} must be a non-empty string of at most "
             f"{MAX_NAME_LENGTH} characters A-Z a-z 0-9 _ . -"
@@ -172,7 +174,9 @@ def _validate_variables(variables: Any, where: str) -> None:
     variable_names = set()
     for item in variables:
         if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) and item[0]):
-            raise TypeError(f"{where}: each variable must be a (non-empty name, array) pair, got {short_repr(item)}")
+            raise TypeError(
+                f"{where}: each variable must be a (non-empty name, array) pair, got {short_repr(item)}"
+            )
         var_name, value = item
         if var_name in variable_names:
             raise ValueError(f"{where}: duplicate variable {short_repr(var_name)}")

@@ -116,7 +116,9 @@ def _load(file: IO[bytes], source: str) -> tuple[NetworkState, NetworkState, Net
     try:
         result = load_guarded(file, SafeUnpickler)
     except PickleBoundsError as e:
-        raise PickleBoundsError(f"{source}: {_BOUND_REASONS[e.kind]} ({e}); expected {_TUPLE_DESCRIPTION}", e.kind) from None
+        raise PickleBoundsError(
+            f"{source}: {_BOUND_REASONS[e.kind]} ({e}); expected {_TUPLE_DESCRIPTION}", e.kind
+        ) from None
     except UnsafePickleError as e:
         raise UnsafePickleError(f"{source}: {e}", e.module, e.name) from None
     except LegacyPickleError as e:
@@ -156,7 +158,8 @@ def check_roles(states: tuple[NetworkState, ...], source: str) -> None:
     found = [state.build_func_name for state in states]
     if found != [func for _, func in ROLES]:
         shown = ", ".join(
-            f"{role}: {state.name!r} ({short_repr(func)})" for (role, _), state, func in zip(ROLES, states, found)
+            f"{role}: {state.name!r} ({short_repr(func)})"
+            for (role, _), state, func in zip(ROLES, states, found)
         )
         raise ConversionError(
             f"{source}: the networks are not in the order (G, D, Gs) = (G_style, D_basic, G_style): "

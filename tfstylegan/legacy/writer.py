@@ -35,8 +35,12 @@ def remove_leftovers(folder: str, name: str) -> None:
         entries = [e for e in os.scandir(folder) if e.name.startswith(prefix)]
         for entry in entries:
             with contextlib.suppress(OSError):
-                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < _STARTED:
+                if (
+                    entry.is_file(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime < _STARTED
+                ):
                     os.remove(entry.path)
+
 
 # Every global a written file may name, under the name the original code imports.
 _WRITE_GLOBALS = (

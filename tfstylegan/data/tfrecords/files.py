@@ -212,13 +212,17 @@ def read_labels_array(path: str, num_images: int) -> np.ndarray:
                 raise DatasetError(f"{path} holds {shape[0]} labels for {num_images} images; {expected}")
             nbytes = shape[0] * shape[1] * 4
             if size - f.tell() != nbytes:
-                raise DatasetError(f"{path} holds {size - f.tell()} bytes of data for {list(shape)} float32; {expected}")
+                raise DatasetError(
+                    f"{path} holds {size - f.tell()} bytes of data for {list(shape)} float32; {expected}"
+                )
             labels = np.frombuffer(f.read(nbytes), np.float32).reshape(shape, order="F" if fortran else "C")
     except tf.errors.OpError as e:
         raise DatasetError(f"{path}: cannot read the labels ({e.message[:200]})") from None
     bad = np.flatnonzero(~np.isfinite(labels).all(axis=1))
     if bad.size:
-        raise DatasetError(f"{path}: the labels of {bad.size} image(s) are not finite (NaN or inf), e.g. row {bad[0]}")
+        raise DatasetError(
+            f"{path}: the labels of {bad.size} image(s) are not finite (NaN or inf), e.g. row {bad[0]}"
+        )
     return np.ascontiguousarray(labels)
 
 

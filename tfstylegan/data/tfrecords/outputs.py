@@ -75,11 +75,17 @@ def check_output_dir(tfrecord_dir: str, overwrite: bool = False, what: str = "th
     if "://" not in tfrecord_dir:
         ancestor = _nearest_existing(tfrecord_dir)
         if not os.path.isdir(ancestor):
-            kind = paths.file_kind(os.lstat(ancestor).st_mode) if os.path.exists(ancestor) else "a dangling link"
-            raise DatasetError(f"cannot write {what} to {tfrecord_dir}: {ancestor} is {kind}, not a directory")
+            kind = (
+                paths.file_kind(os.lstat(ancestor).st_mode) if os.path.exists(ancestor) else "a dangling link"
+            )
+            raise DatasetError(
+                f"cannot write {what} to {tfrecord_dir}: {ancestor} is {kind}, not a directory"
+            )
         problem = _not_writable(ancestor)
         if problem:
-            raise DatasetError(f"cannot write {what} to {tfrecord_dir}: {ancestor} is not writable ({problem})")
+            raise DatasetError(
+                f"cannot write {what} to {tfrecord_dir}: {ancestor} is not writable ({problem})"
+            )
     existing = dataset_files(tfrecord_dir)
     if existing and not overwrite:
         raise DatasetError(

@@ -215,7 +215,9 @@ class TFRecordDataset:
             yield
         except tf.errors.DataLossError as e:
             path = self.tfrecord_file(lod)
-            raise DatasetError(f"{path} is corrupt or truncated: {_tf_error_text(e)}{self._record_at(lod, e)}") from e
+            raise DatasetError(
+                f"{path} is corrupt or truncated: {_tf_error_text(e)}{self._record_at(lod, e)}"
+            ) from e
         except (tf.errors.InvalidArgumentError, UnicodeDecodeError) as e:
             # UnicodeDecodeError: TensorFlow quotes the bytes of a damaged record in its
             # message, which then cannot be decoded.

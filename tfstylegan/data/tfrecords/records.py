@@ -59,7 +59,9 @@ def box_sum(image: np.ndarray) -> np.ndarray:
     return x[:, 0::2, 0::2] + x[:, 0::2, 1::2] + x[:, 1::2, 0::2] + x[:, 1::2, 1::2]
 
 
-def check_levels_agree(files: dict[int, str], shapes: dict[int, tuple], record_bytes: dict[int, int], num_records: int) -> None:
+def check_levels_agree(
+    files: dict[int, str], shapes: dict[int, tuple], record_bytes: dict[int, int], num_records: int
+) -> None:
     """Reads a few records of every level and checks each against the same record of the level above.
 
     The writer computes level ``k+1`` as the 2x2 box average of the unquantised (float)
