@@ -4,14 +4,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfstylegan import losses, noise
+from tfstylegan import noise
+from tfstylegan.losses import extra, original
 from tfstylegan.networks import generator, synthesis
 
 
 def test_the_networks_and_losses_share_the_default_source():
     assert synthesis.DEFAULT_RANDOM is noise.DEFAULT_RANDOM
     assert generator.DEFAULT_RANDOM is noise.DEFAULT_RANDOM
-    assert losses.DEFAULT_RANDOM is noise.DEFAULT_RANDOM
+    assert original.DEFAULT_RANDOM is noise.DEFAULT_RANDOM
+    assert extra.DEFAULT_RANDOM is noise.DEFAULT_RANDOM
     tf.random.set_seed(3)
     a = noise.DEFAULT_RANDOM.normal([2, 3]).numpy()
     b = noise.DEFAULT_RANDOM.uniform([4], 1, 5, dtype=tf.int32).numpy()
