@@ -5,7 +5,8 @@ import pytest
 
 from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig, check_config, parse_grid_size
 from tfstylegan.training.grid import create_image_grid, to_uint8
-from tfstylegan.training.trainer import create_run_dir, format_time
+from tfstylegan.training.report import format_time
+from tfstylegan.training.trainer import create_run_dir
 
 
 def test_run_dirs_take_the_next_free_number(tmp_path):

@@ -31,20 +31,9 @@ from tfstylegan.metrics.base import MetricContext, label_sampler_from_array
 from tfstylegan.metrics.inception import InceptionFeatures
 from tfstylegan.metrics.lpips import LPIPS
 from tfstylegan.metrics.registry import get_metrics, metric_needs
+from tfstylegan.training.report import format_time
 
 LABEL_MODES = ("zeros", "dataset")
-
-
-def format_time(seconds: float) -> str:
-    """A duration the way the original logs it: ``12s``, ``1m 23s``, ``2h 03m 04s``, ``1d 02h 03m``."""
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 60 * 60:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 24 * 60 * 60:
-        return f"{s // 3600}h {(s // 60) % 60:02d}m {s % 60:02d}s"
-    return f"{s // 86400}d {(s // 3600) % 24:02d}h {(s // 60) % 60:02d}m"
 
 
 def metric_values(metric: str, results: dict[str, float]) -> dict[str, float]:

@@ -15,12 +15,10 @@ whose steps stay non-finite stops without saving the diverged state (see
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import math
 import os
 import re
-import resource
 import time
 import types
 
@@ -46,6 +44,7 @@ from tfstylegan.training.config import ConfigError, TrainConfig, check_config, p
 from tfstylegan.training.data import info_of, open_training_set
 from tfstylegan.training.feed import RealFeed
 from tfstylegan.training.guard import NonFiniteGuard
+from tfstylegan.training.report import RunLog, Tick, TickStats, format_time, peak_memory, write_scalars
 from tfstylegan.training.steps import TrainSteps, make_optimizer, reset_optimizer_state
 
 DRANGE_NET = (-1, 1)
@@ -64,48 +63,6 @@ def create_run_dir(result_dir: str, desc: str) -> str:
             return path
         except FileExistsError:
             continue
-
-
-def format_time(seconds: float) -> str:
-    """``12s``, ``3m 04s``, ``2h 05m 10s``, ``1d 02h 03m`` (as the original's reports)."""
-    s = int(np.rint(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {(s // 60) % 60:02d}m {s % 60:02d}s"
-    return f"{s // 86400}d {(s // 3600) % 24:02d}h {(s // 60) % 60:02d}m"
-
-
-def peak_memory() -> tuple[str, float]:
-    """``('gpumem', GiB)`` of the first GPU's peak, else ``('cpumem', GiB)`` of this process' peak RSS."""
-    if tf.config.list_logical_devices("GPU"):
-        return "gpumem", tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**30
-    return "cpumem", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux.
-
-
-class RunLog:
-    """Report lines: absl ``logging.info`` and, on the chief, ``<run_dir>/log.txt``.
-
-    Args:
-        path: the log file; None = logging only.
-        prefix: put before each logged line (other workers name themselves).
-    """
-
-    def __init__(self, path: str | None = None, prefix: str = ""):
-        self.file = tf.io.gfile.GFile(path, "a") if path else None
-        self.prefix = prefix
-
-    def __call__(self, line: str) -> None:
-        logging.info(self.prefix + line)
-        if self.file:
-            self.file.write(time.strftime("%Y-%m-%d %H:%M:%S ") + line + "\n")
-            self.file.flush()
-
-    def close(self) -> None:
-        if self.file:
-            self.file.close()
 
 
 class Trainer:
@@ -380,7 +337,7 @@ class Trainer:
         loop_start = tick_start_time = time.time()
         maintenance_time = loop_start - start
         ticks_this_process = 0
-        stats = collections.defaultdict(list)
+        stats = TickStats()
         total_nimg = int(math.ceil(cfg.total_kimg * 1000))
         saved = True
         try:
@@ -399,15 +356,10 @@ class Trainer:
                 ticks_this_process += 1
                 tick_kimg = (self.cur_nimg - self.tick_start_nimg) / 1000.0
                 self.tick_start_nimg = self.cur_nimg
-                # Reading the losses waits for the steps still running: it belongs to the tick.
-                means = {k: float(np.mean([float(x) for x in v])) for k, v in stats.items()}
-                skips = {k: int(np.sum([int(x) for x in v])) for k, v in stats.items() if k.endswith("_skipped")}
-                stats.clear()
+                means, skips = stats.drain()
                 tick_end = time.time()
                 total_time = self.time_offset + tick_end - loop_start
-                timing = dict(
-                    tick=tick_end - tick_start_time, kimg=tick_kimg, total=total_time, maintenance=maintenance_time
-                )
+                timing = dict(tick=tick_end - tick_start_time, kimg=tick_kimg, total=total_time, maintenance=maintenance_time)
                 self._report(out, sched, timing, means, skips)
                 saved = self.guard.safe_to_save(
                     self.steps, (self.G, self.D, self.Gs), f"kimg {self.cur_nimg / 1000:.1f} (tick {self.cur_tick})", log
@@ -485,57 +437,34 @@ class Trainer:
     def _minibatch(self, sched, stats) -> None:
         """``D_repeats`` D steps (each with the Gs update), then one G step."""
         for _ in range(self.cfg.D_repeats):
-            for k, v in self.steps.d_step(*self.feed.next()).items():
-                stats[k].append(v)
+            stats.add(self.steps.d_step(*self.feed.next()))
             self.cur_nimg += sched.minibatch
         level, batch = int(math.floor(sched.lod)), sched.minibatch // self.replicas
         g_inputs = self.feed.next() if self.G_loss.needs_reals else (None, None)
-        for k, v in self.steps.g_step(batch, level, *g_inputs).items():
-            stats[k].append(v)
+        stats.add(self.steps.g_step(batch, level, *g_inputs))
 
     def _report(self, out, sched, timing: dict, means: dict, skips: dict) -> None:
-        """The tick's log line (the original's fields, the mean losses, skipped steps) and TensorBoard scalars."""
-        mem_name, mem = peak_memory()
-        sec_per_kimg = timing["tick"] / max(timing["kimg"], 1e-9)
-        scaling = ""
-        if self.steps.loss_scale_D.enabled:
-            log2 = [float(getattr(self.steps, f"loss_scale_{n}").log2_scale.numpy()) for n in "GD"]
-            scaling = f" lscale G 2^{log2[0]:.0f} D 2^{log2[1]:.0f}"
-        out.log(
-            f"tick {self.cur_tick:<5d} kimg {self.cur_nimg / 1000:<8.1f} lod {sched.lod:<5.2f} "
-            f"minibatch {sched.minibatch:<4d} time {format_time(timing['total']):<12s} "
-            f"sec/tick {timing['tick']:<7.1f} sec/kimg {sec_per_kimg:<7.2f} maintenance {timing['maintenance']:<6.1f} "
-            f"{mem_name} {mem:<4.1f} loss G {means.get('Loss/G', float('nan')):<7.3f} "
-            f"D {means.get('Loss/D', float('nan')):<7.3f} skipped G {skips.get('Loss/G_skipped', 0)} "
-            f"D {skips.get('Loss/D_skipped', 0)}{scaling}"
+        """The tick's log line and, on the chief, its TensorBoard scalars."""
+        scaling = self.steps.loss_scale_D.enabled
+        tick = Tick(
+            tick=self.cur_tick,
+            nimg=self.cur_nimg,
+            sched=sched,
+            sec_per_tick=timing["tick"],
+            tick_kimg=timing["kimg"],
+            total_sec=timing["total"],
+            maintenance_sec=timing["maintenance"],
+            means=means,
+            skips=skips,
+            skipped_total={n: int(getattr(self.steps, f"skipped_{n}").numpy()) for n in "GD"},
+            loss_scale_log2=(
+                {n: float(getattr(self.steps, f"loss_scale_{n}").log2_scale.numpy()) for n in "GD"} if scaling else None
+            ),
+            memory=peak_memory(),
         )
-        if not self.chief:
-            return
-        scalars = {
-            "Progress/tick": self.cur_tick,
-            "Progress/kimg": self.cur_nimg / 1000.0,
-            "Progress/lod": sched.lod,
-            "Progress/minibatch": sched.minibatch,
-            "Timing/total_sec": timing["total"],
-            "Timing/total_hours": timing["total"] / 3600.0,
-            "Timing/sec_per_tick": timing["tick"],
-            "Timing/sec_per_kimg": sec_per_kimg,
-            "Timing/maintenance_sec": timing["maintenance"],
-            f"Resources/peak_{mem_name}_gb": mem,
-            "TrainG/learning_rate": sched.G_lrate,
-            "TrainD/learning_rate": sched.D_lrate,
-            "TrainG/skipped_steps": int(self.steps.skipped_G.numpy()),
-            "TrainD/skipped_steps": int(self.steps.skipped_D.numpy()),
-            **{
-                f"Train{n}/loss_scaling_log2": float(getattr(self.steps, f"loss_scale_{n}").log2_scale.numpy())
-                for n in "GD"
-                if self.steps.loss_scale_D.enabled
-            },
-            **{k: v for k, v in means.items() if not k.endswith("_skipped")},
-        }
-        with out.writer.as_default():
-            for k, v in scalars.items():
-                tf.summary.scalar(k, v, step=self.cur_nimg)
+        out.log(tick.line())
+        if self.chief:
+            write_scalars(out.writer, tick.scalars(), self.cur_nimg)
 
     def _run_metrics(self, pkl_name: str, out) -> None:
         """``cfg.metrics`` of Gs, as the original runs them on each network snapshot."""
@@ -592,4 +521,4 @@ def train(cfg: TrainConfig, strategy: tf.distribute.Strategy | None = None) -> s
     return Trainer(cfg, strategy).train()
 
 
-__all__ = ["Trainer", "create_run_dir", "format_time", "train"]
+__all__ = ["Trainer", "create_run_dir", "train"]
