@@ -18,8 +18,6 @@ A SavedModel directory is for serving only and is refused with an explanation.
 from __future__ import annotations
 
 import os
-import posixpath
-import re
 from typing import NamedTuple
 
 import keras
@@ -28,10 +26,8 @@ import tensorflow as tf
 from tfstylegan.export import NetworkBundle
 from tfstylegan.legacy.network_pkl import load_network_pkl
 from tfstylegan.networks import DBasic, GStyle
-from tfstylegan.paths import join as _join
-
-FINAL_PKL = "network-final.pkl"
-_SNAPSHOT_RE = re.compile(r"network-snapshot-(\d+)\.pkl")
+from tfstylegan.paths import join
+from tfstylegan.training.run_dir import FINAL_PKL, latest_snapshot
 
 
 class NetworkSourceError(ValueError):
@@ -61,25 +57,18 @@ def locate_network_file(source: str | os.PathLike) -> str:
     """
     source = os.fspath(source)
     if tf.io.gfile.isdir(source):
-        if tf.io.gfile.exists(_join(source, "saved_model.pb")):
+        if tf.io.gfile.exists(join(source, "saved_model.pb")):
             raise NetworkSourceError(
                 f"{source} is a SavedModel, which only serves images; load the pickle or .keras file "
                 "it was exported from instead"
             )
-        final = _join(source, FINAL_PKL)
-        if tf.io.gfile.exists(final):
-            return final
-        snapshots = []
-        for path in tf.io.gfile.glob(_join(source, "network-snapshot-*.pkl")):
-            match = _SNAPSHOT_RE.fullmatch(posixpath.basename(path.replace("\\", "/")))
-            if match:
-                snapshots.append((int(match.group(1)), path))
-        if not snapshots:
+        snapshot = latest_snapshot(source)
+        if snapshot is None:
             raise NetworkSourceError(
                 f"{source} holds neither {FINAL_PKL} nor network-snapshot-<kimg>.pkl files; expected a "
                 "training run directory, a .pkl file or a .keras file"
             )
-        return max(snapshots)[1]
+        return snapshot
     if not tf.io.gfile.exists(source):
         raise NetworkSourceError(f"{source} does not exist")
     return source

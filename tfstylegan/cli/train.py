@@ -244,28 +244,11 @@ def _resolution_table(flag: str, kind) -> dict | None:
 
 
 def _resumed_run_config(resume: str | None):
-    """The saved configuration of the run that ``--resume`` points into, or None.
+    """The saved configuration of the run that ``--resume`` points into, or None."""
+    from tfstylegan.training import run_dir
 
-    ``resume`` may be the run directory, its ``checkpoints/`` (or a worker's), a checkpoint
-    prefix or a pickle in it: the nearest ``config.json`` up to two folders above is the run's.
-    """
-    if not resume:
-        return None
-    import os
-
-    import tensorflow as tf
-
-    from tfstylegan.training.config import load_run_config
-
-    folder = resume.rstrip("/") if tf.io.gfile.isdir(resume) else os.path.dirname(resume)
-    for _ in range(3):
-        if not folder or folder == os.path.dirname(folder):
-            break  # Not inside a run directory (stop before the current or root folder).
-        path = os.path.join(folder, "config.json")
-        if tf.io.gfile.exists(path):
-            return load_run_config(path)
-        folder = os.path.dirname(folder)
-    return None
+    path = run_dir.find_config(resume)
+    return run_dir.read_config(path) if path else None
 
 
 def _run_config():
@@ -376,6 +359,7 @@ def _main(argv: Sequence[str]) -> None:
             extra["resolved_loss_args"] = loss_args
             print(cfg.to_json(**extra))
             return
+        from tfstylegan.training.run_dir import checkpoint_dir
         from tfstylegan.training.trainer import Trainer
 
         trainer = Trainer(cfg, strategy)
@@ -383,7 +367,7 @@ def _main(argv: Sequence[str]) -> None:
     except ConfigError as e:
         raise app.UsageError(str(e)) from None
     if not trainer.chief:
-        print(f"\nWorker {trainer.worker} done; its checkpoints are in {run_dir}/checkpoints/worker-{trainer.worker}")
+        print(f"\nWorker {trainer.worker} done; its checkpoints are in {checkpoint_dir(run_dir, trainer.worker)}")
         return
     print(
         f"\nOutputs in {run_dir}: reals.png and fakes<kimg>.png (image grids), network-final.pkl and "

@@ -10,14 +10,12 @@ updates its index file, so a crash never leaves a half-written "latest" checkpoi
 from __future__ import annotations
 
 import os
-import re
 
 import tensorflow as tf
 
+from tfstylegan.paths import join
+from tfstylegan.training import run_dir
 from tfstylegan.training.config import ConfigError
-
-CHECKPOINT_SUBDIR = "checkpoints"
-_PKL_RE = re.compile(r"network-(snapshot-(\d+)|final)\.pkl$")
 
 
 class Progress(tf.Module):
@@ -87,7 +85,7 @@ def locate_resume(path: str, worker: int = 0) -> tuple[str, str]:
         path: the ``--resume`` value.
         worker: this process' worker index. Worker ``i > 0`` of a multi-worker run keeps
             its own checkpoints in ``checkpoints/worker-<i>`` (see
-            ``distribute.checkpoint_dir``) and prefers them, so it resumes its own data
+            :func:`~tfstylegan.training.run_dir.checkpoint_dir`) and prefers them, so it resumes its own data
             order; it falls back to the chief's.
 
     Returns:
@@ -104,25 +102,20 @@ def locate_resume(path: str, worker: int = 0) -> tuple[str, str]:
         "prefix (.../checkpoints/ckpt-N) or a network .pkl file"
     )
     if worker:
-        own = os.path.join(os.path.dirname(path), f"worker-{worker}", os.path.basename(path))
+        own = join(run_dir.worker_dir(os.path.dirname(path), worker), os.path.basename(path))
         if tf.io.gfile.exists(own + ".index"):
             return "checkpoint", own
     if tf.io.gfile.isdir(path):
-        candidates = [os.path.join(path, CHECKPOINT_SUBDIR), path]
+        candidates = [join(path, run_dir.CHECKPOINTS), path]
         if worker:
-            candidates = [os.path.join(c, f"worker-{worker}") for c in candidates] + candidates
+            candidates = [run_dir.worker_dir(c, worker) for c in candidates] + candidates
         for directory in candidates:
             latest = tf.train.latest_checkpoint(directory) if tf.io.gfile.isdir(directory) else None
             if latest:
                 return "checkpoint", latest
-        pickles = []
-        for name in tf.io.gfile.listdir(path):
-            match = _PKL_RE.match(name)
-            if match:
-                rank = float("inf") if match.group(1) == "final" else int(match.group(2))
-                pickles.append((rank, os.path.join(path, name)))
-        if pickles:
-            return "pickle", max(pickles)[1]
+        pickle = run_dir.latest_snapshot(path)
+        if pickle:
+            return "pickle", pickle
         raise ConfigError("resume", path, f"the directory holds no checkpoint and no network pickle; {expected}")
     if tf.io.gfile.exists(path + ".index"):
         return "checkpoint", path

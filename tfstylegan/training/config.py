@@ -116,33 +116,6 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-def load_run_config(path: str) -> TrainConfig:
-    """The :class:`TrainConfig` saved in a run directory's ``config.json``.
-
-    The file also holds what the run resolved (dataset, replicas, ...); only the
-    configuration fields are read. JSON turns the per-resolution tables' keys into strings;
-    they are made integers again.
-
-    Raises:
-        ConfigError: the file cannot be read or is not a configuration.
-    """
-    import tensorflow as tf
-
-    try:
-        with tf.io.gfile.GFile(path) as f:
-            values = json.load(f)
-        names = {f.name for f in dataclasses.fields(TrainConfig)}
-        values = {k: v for k, v in values.items() if k in names}
-        sched = dict(values.get("sched_args") or {})
-        for key, table in sched.items():
-            if key.endswith("_dict") and isinstance(table, dict):
-                sched[key] = {int(res): value for res, value in table.items()}
-        values["sched_args"] = sched
-        return TrainConfig.from_dict(values)
-    except (OSError, ValueError, TypeError, AttributeError, tf.errors.OpError) as e:
-        raise ConfigError("resume", path, f"cannot read the run's configuration: {e}") from None
-
-
 @dataclasses.dataclass(frozen=True)
 class DatasetInfo:
     """What the configuration needs to know about the data."""

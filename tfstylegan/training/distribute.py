@@ -159,21 +159,6 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0)
 
 
-def checkpoint_dir(directory: str, strategy: tf.distribute.Strategy) -> str:
-    """Where this process writes checkpoints: ``directory``, or ``directory/worker-<i>``.
-
-    Every worker must take part in a save (the variables are synchronised by
-    collectives). The chief writes ``directory``; every other worker keeps its own
-    complete copy in ``directory/worker-<i>``, because each worker's data iterator
-    (its shard's shuffle buffer and position) is its own and is needed to resume its
-    data order exactly.
-    """
-    index, _ = workers(strategy)
-    if is_chief(strategy):
-        return directory
-    return os.path.join(directory, f"worker-{index}")
-
-
 def distribute_batch(strategy: tf.distribute.Strategy, *tensors: tf.Tensor):
     """Splits this worker's minibatch (batch first) evenly over its local replicas.
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import re
 import time
 import types
 
@@ -29,10 +27,10 @@ from absl import logging
 
 from tfstylegan import losses
 from tfstylegan.networks import DBasic, GStyle
+from tfstylegan.paths import join
 from tfstylegan.schedule import training_schedule
 from tfstylegan.training import distribute, grid, precision
 from tfstylegan.training.checkpoint import (
-    CHECKPOINT_SUBDIR,
     DataState,
     NetworkWeights,
     Progress,
@@ -45,24 +43,22 @@ from tfstylegan.training.data import info_of, open_training_set
 from tfstylegan.training.feed import RealFeed
 from tfstylegan.training.guard import NonFiniteGuard
 from tfstylegan.training.report import RunLog, Tick, TickStats, format_time, peak_memory, write_scalars
+from tfstylegan.training.run_dir import (
+    FINAL_PKL,
+    LOG_TXT,
+    REALS_PNG,
+    checkpoint_dir,
+    fakes_png,
+    metric_txt,
+    open_run_dir,
+    snapshot_pkl,
+    worker_of_checkpoint,
+    write_config,
+)
 from tfstylegan.training.steps import TrainSteps, make_optimizer, reset_optimizer_state
 
 DRANGE_NET = (-1, 1)
 _ADDED_LATER = ("loss_scale_D", "loss_scale_G", "data_shards")  # Checkpoint objects older runs lack.
-_RUN_RE = re.compile(r"^(\d+)-")
-
-
-def create_run_dir(result_dir: str, desc: str) -> str:
-    """``<result_dir>/<NNNNN>-<desc>`` with the next free number."""
-    tf.io.gfile.makedirs(result_dir)
-    while True:
-        ids = [int(m.group(1)) for m in map(_RUN_RE.match, tf.io.gfile.listdir(result_dir)) if m]
-        path = os.path.join(result_dir, f"{max(ids, default=-1) + 1:05d}-{desc}")
-        try:
-            os.makedirs(path)  # Fails if a concurrent run took the number: try the next.
-            return path
-        except FileExistsError:
-            continue
 
 
 class Trainer:
@@ -198,7 +194,7 @@ class Trainer:
         # A worker's data iterator is its own: restore it only from this worker's own
         # checkpoint of a run with the same number of input pipelines. Otherwise this
         # worker's data order restarts (its shard stays disjoint from the others').
-        own = self.chief or os.path.basename(os.path.dirname(prefix)) == f"worker-{self.worker}"
+        own = self.chief or worker_of_checkpoint(prefix) == self.worker
         with_data = own and int(values.get("data_shards", 1)) == self.num_workers
         mismatch = (
             "the checkpoint does not fit this configuration "
@@ -277,13 +273,12 @@ class Trainer:
             workers=self.num_workers,
             resolved_loss_args=self.loss_args,
         )
-        with tf.io.gfile.GFile(os.path.join(self.run_dir, "config.json"), "w") as f:
-            f.write(self.cfg.to_json(**extra) + "\n")
+        write_config(self.run_dir, self.cfg.to_json(**extra))
 
     def _save_pkl(self, name: str) -> None:
         from tfstylegan.legacy.network_pkl import save_network_pkl
 
-        save_network_pkl(os.path.join(self.run_dir, name), self.G, self.D, self.Gs)
+        save_network_pkl(join(self.run_dir, name), self.G, self.D, self.Gs)
 
     # ------------------------------------------------------------------ the loop
 
@@ -296,19 +291,10 @@ class Trainer:
         cfg = self.cfg
         start = time.time()
         desc = cfg.desc or f"sgan-{cfg.config}-{self.num_gpus}gpu"
+        share = (lambda number: distribute.broadcast_int(self.strategy, number)) if self.num_workers > 1 else None
+        self.run_dir = open_run_dir(cfg.result_dir, desc, run_dir, self.chief, share)
         if self.chief:
-            self.run_dir = run_dir or create_run_dir(cfg.result_dir, desc)
-            tf.io.gfile.makedirs(self.run_dir)
-        if run_dir is None and self.num_workers > 1:
-            # The chief picked the run number; the other workers keep their checkpoints
-            # under the same path (in the chief's folder when result_dir is shared).
-            number = int(os.path.basename(self.run_dir).split("-")[0]) if self.chief else 0
-            number = distribute.broadcast_int(self.strategy, number)
-            self.run_dir = os.path.join(cfg.result_dir, f"{number:05d}-{desc}")
-        elif not self.chief:
-            self.run_dir = run_dir
-        if self.chief:
-            log = RunLog(os.path.join(self.run_dir, "log.txt"))
+            log = RunLog(join(self.run_dir, LOG_TXT))
         else:
             log = RunLog(prefix=f"worker {self.worker}: ")
         try:
@@ -378,7 +364,7 @@ class Trainer:
             raise
 
         if self.chief and saved:
-            self._save_pkl("network-final.pkl")
+            self._save_pkl(FINAL_PKL)
         out.writer.close()
         log(f"Done: {self.cur_nimg / 1000:.1f} kimg in {format_time(self.time_offset + time.time() - loop_start)}.")
         return self.run_dir
@@ -391,9 +377,9 @@ class Trainer:
         if self.cur_tick % cfg.image_snapshot_ticks == 0 or done:
             self._save_fakes(out.render, out.grid_size, out.writer)
         if self.cur_tick % cfg.network_snapshot_ticks == 0 or done or first_tick:
-            name = f"network-snapshot-{self.cur_nimg // 1000:06d}.pkl"
+            name = snapshot_pkl(self.cur_nimg)
             self._save_pkl(name)
-            self.guard.last_snapshot = os.path.join(self.run_dir, name)
+            self.guard.last_snapshot = join(self.run_dir, name)
             self._run_metrics(name, out)
 
     def _open_outputs(self, log: RunLog) -> types.SimpleNamespace:
@@ -406,14 +392,14 @@ class Trainer:
         render = grid.FakesRenderer(self.Gs, latents, labels, cfg.seed, chunk=min(len(latents), 32))
         writer = tf.summary.create_file_writer(self.run_dir) if self.chief else tf.summary.create_noop_writer()
         if self.chief:
-            path = os.path.join(self.run_dir, "reals.png")
+            path = join(self.run_dir, REALS_PNG)
             image = grid.save_image_grid(reals, path, self.training_set.dynamic_range, grid_size)
             with writer.as_default():
                 tf.summary.image("reals", image[np.newaxis], step=self.cur_nimg)
             self._save_fakes(render, grid_size, writer)
         manager = tf.train.CheckpointManager(
             self.checkpoint,
-            distribute.checkpoint_dir(os.path.join(self.run_dir, CHECKPOINT_SUBDIR), self.strategy),
+            checkpoint_dir(self.run_dir, 0 if self.chief else self.worker),
             max_to_keep=cfg.checkpoints_to_keep,
         )
         return types.SimpleNamespace(log=log, grid_size=grid_size, render=render, writer=writer, manager=manager)
@@ -494,14 +480,14 @@ class Trainer:
             self.cfg.metrics,
             features=self.metric_features,
             distance=self.metric_distance,
-            cache_dir=os.path.join(self.cfg.result_dir, "_metrics-cache"),
+            cache_dir=join(self.cfg.result_dir, "_metrics-cache"),
             mirror_augment=self.cfg.mirror_augment,
             seed=self.cfg.seed,
         )
         for name in self.cfg.metrics:
             line = runner.result_line(pkl_name, name, results)
             out.log(line)
-            with tf.io.gfile.GFile(os.path.join(self.run_dir, f"metric-{name}.txt"), "a") as f:
+            with tf.io.gfile.GFile(join(self.run_dir, metric_txt(name)), "a") as f:
                 f.write(line + "\n")
             with out.writer.as_default():
                 for key, value in runner.metric_values(name, results).items():
@@ -510,7 +496,7 @@ class Trainer:
     def _save_fakes(self, render, grid_size, writer) -> None:
         fakes = render()
         image = grid.save_image_grid(
-            fakes, os.path.join(self.run_dir, f"fakes{self.cur_nimg // 1000:06d}.png"), DRANGE_NET, grid_size
+            fakes, join(self.run_dir, fakes_png(self.cur_nimg)), DRANGE_NET, grid_size
         )
         with writer.as_default():
             tf.summary.image("fakes", image[np.newaxis], step=self.cur_nimg)
@@ -521,4 +507,4 @@ def train(cfg: TrainConfig, strategy: tf.distribute.Strategy | None = None) -> s
     return Trainer(cfg, strategy).train()
 
 
-__all__ = ["Trainer", "create_run_dir", "train"]
+__all__ = ["Trainer", "train"]
