@@ -343,7 +343,7 @@ def _main(argv: Sequence[str]) -> None:
     from tfstylegan.training import distribute
     from tfstylegan.training.checkpoint import locate_resume
     from tfstylegan.training.config import check_config
-    from tfstylegan.training.data import dataset_info
+    from tfstylegan.training.training_set import dataset_info
 
     try:
         strategy_name, tpu = _strategy_args()

@@ -10,7 +10,7 @@ Modules, from the inside out:
   including multi-worker and TPU; workers and data shards; splitting a minibatch over
   replicas; the replica-consistent skip; chief / checkpoint directories).
 - :mod:`~tfstylegan.training.guard`: stopping a diverged run without saving its state.
-- :mod:`~tfstylegan.training.feed`, :mod:`~tfstylegan.training.data`: real minibatches per
+- :mod:`~tfstylegan.training.feed`, :mod:`~tfstylegan.training.training_set`: real minibatches per
   level of detail; the dataset a configuration names (or the built-in shapes).
 - :mod:`~tfstylegan.training.checkpoint`: what a full checkpoint holds; locating a resume source.
 - :mod:`~tfstylegan.training.grid`: snapshot image grids.

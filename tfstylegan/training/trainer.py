@@ -39,7 +39,6 @@ from tfstylegan.training.checkpoint import (
     stored_objects,
 )
 from tfstylegan.training.config import ConfigError, TrainConfig, check_config, parse_grid_size
-from tfstylegan.training.data import info_of, open_training_set
 from tfstylegan.training.feed import RealFeed
 from tfstylegan.training.guard import NonFiniteGuard
 from tfstylegan.training.report import RunLog, Tick, TickStats, format_time, peak_memory, write_scalars
@@ -56,6 +55,7 @@ from tfstylegan.training.run_dir import (
     write_config,
 )
 from tfstylegan.training.steps import TrainSteps, make_optimizer, reset_optimizer_state
+from tfstylegan.training.training_set import info_of, open_training_set
 
 DRANGE_NET = (-1, 1)
 _ADDED_LATER = ("loss_scale_D", "loss_scale_G", "data_shards")  # Checkpoint objects older runs lack.
