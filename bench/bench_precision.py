@@ -77,7 +77,7 @@ def run_one(config: str, resolution: int, minibatch: int, fmap_base: int) -> dic
         precision=cfg["precision"], num_fp16_res=cfg["num_fp16_res"], xla=cfg["xla"],
     )
     kind, peak = _peak_memory_gib()
-    skipped = int(train.skipped_D.numpy()) + int(train.skipped_G.numpy())
+    skipped = int(train.D.skipped.numpy()) + int(train.G.skipped.numpy())
     return dict(ms=sec * 1000.0, img_s=minibatch / sec, mem_kind=kind, mem_gib=peak, skipped=skipped)
 
 

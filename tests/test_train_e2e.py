@@ -100,8 +100,8 @@ def test_train_snapshots_traces_and_exact_resume(data_dir, tmp_path):
     assert resumed.steps.traces == {"D": 1, "G": 1}
     for a, b in zip(final, _weights(resumed)):
         np.testing.assert_array_equal(a, b)
-    for opt in ("G_opt", "D_opt"):
-        for a, b in zip(getattr(run, opt).variables, getattr(resumed, opt).variables):
+    for net in ("G", "D"):
+        for a, b in zip(getattr(run.steps, net).optimizer.variables, getattr(resumed.steps, net).optimizer.variables):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert "Resuming from checkpoint" in open(os.path.join(resumed_dir, "log.txt")).read()
 

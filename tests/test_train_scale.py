@@ -90,8 +90,8 @@ def _steps(
 
 
 def _state(st):
-    nets = [w.numpy() for net in (st.G, st.D, st.Gs) for w in net.weights]
-    return nets + [v.numpy() for opt in (st.G_opt, st.D_opt) for v in opt.variables]
+    nets = [w.numpy() for net in (st.G.net, st.D.net, st.Gs) for w in net.weights]
+    return nets + [v.numpy() for opt in (st.G.optimizer, st.D.optimizer) for v in opt.variables]
 
 
 @pytest.mark.slow
@@ -122,12 +122,12 @@ def test_one_device_and_mirrored_give_the_same_weights(rgb32):
         replicas = distribute.num_replicas(strategy)
         st = _steps(strategy, rgb32, rng=GlobalDraws(replicas), D_args=dict(mbstd_group_size=4))
         init = np.random.RandomState(0)
-        for w in st.G.weights:
+        for w in st.G.net.weights:
             if w.path.endswith(("/const", "noise_strength")):
                 w.assign(init.normal(0, 1 if w.path.endswith("const") else 0.2, w.shape).astype(np.float32))
-        for a, b in zip(st.Gs.weights, st.G.weights):
+        for a, b in zip(st.Gs.weights, st.G.net.weights):
             a.assign(b)
-        initial = initial or [w.numpy() for net in (st.G, st.D, st.Gs) for w in net.weights]  # Same for both.
+        initial = initial or [w.numpy() for net in (st.G.net, st.D.net, st.Gs) for w in net.weights]  # Same for both.
         inputs = strategy.experimental_distribute_values_from_function(
             lambda ctx, r=replicas: (reals[ctx.replica_id_in_sync_group :: r], labels[ctx.replica_id_in_sync_group :: r])
         )
@@ -138,12 +138,12 @@ def test_one_device_and_mirrored_give_the_same_weights(rgb32):
             assert all(np.isfinite(float(v)) for v in out.values()) and int(out["Loss/D_skipped"]) == 0
         results[name] = (st, _state(st), float(out["Loss/D"]), float(out["Loss/G"]))
         if replicas == 2:  # Every replica holds the same values of every mirrored variable.
-            for net in (st.G, st.D, st.Gs):
+            for net in (st.G.net, st.D.net, st.Gs):
                 for w in net.weights:
                     first, second = strategy.experimental_local_results(w.value)
                     np.testing.assert_array_equal(first.numpy(), second.numpy(), err_msg=w.path)
     one, mirrored = results["one_device"], results["mirrored"]
-    assert int(one[0].D_opt.iterations.numpy()) == int(mirrored[0].D_opt.iterations.numpy()) == 3
+    assert int(one[0].D.optimizer.iterations.numpy()) == int(mirrored[0].D.optimizer.iterations.numpy()) == 3
     assert one[2] == pytest.approx(mirrored[2], rel=1e-5) and one[3] == pytest.approx(mirrored[3], rel=1e-5)
     worst = max(float(np.max(np.abs(a - b))) for a, b in zip(one[1], mirrored[1]))
     print(f"one device vs mirrored: largest weight difference {worst:.2e}")
@@ -157,47 +157,48 @@ def test_one_device_and_mirrored_give_the_same_weights(rgb32):
 @pytest.mark.parametrize("prec, num_fp16_res", [("mixed_float16", 2), ("mixed_bfloat16", None)])
 def test_mixed_precision_steps_train_without_nan(rgb32, prec, num_fp16_res):
     st = _steps(distribute.make_strategy("default"), rgb32, prec=prec, num_fp16_res=num_fp16_res)
+    G, D = st.G.net, st.D.net
     half = "float16" if prec == "mixed_float16" else "bfloat16"
     if num_fp16_res is None:
-        assert st.G.synthesis.torgb[0].compute_dtype == st.D.conv4.compute_dtype == half
+        assert G.synthesis.torgb[0].compute_dtype == D.conv4.compute_dtype == half
     else:  # Only 16x16 and 32x32 compute in float16; 4x4, 8x8 and the mapping in float32.
-        layers = st.G.synthesis.resolution_layers()
+        layers = G.synthesis.resolution_layers()
         assert [layers[r][0].compute_dtype for r in (2, 3, 4, 5)] == ["float32", "float32", half, half]
-        assert st.D.resolution_layers()[5][1].compute_dtype == half and st.D.dense1.compute_dtype == "float32"
-        assert st.G.mapping.compute_dtype == "float32"
-    assert st.loss_scale_D.enabled == (prec == "mixed_float16")
-    assert all(w.dtype == "float32" for w in st.G.weights + st.D.weights)
-    D_before = [w.numpy() for w in st.D.trainable_weights]
+        assert D.resolution_layers()[5][1].compute_dtype == half and D.dense1.compute_dtype == "float32"
+        assert G.mapping.compute_dtype == "float32"
+    assert st.D.loss_scale.enabled == (prec == "mixed_float16")
+    assert all(w.dtype == "float32" for w in G.weights + D.weights)
+    D_before = [w.numpy() for w in D.trainable_weights]
     reals, labels = next(iter(rgb32.as_dataset(8, lod=1, seed=3)))
     for _ in range(3):
         out = st.d_step(reals, labels)
         out.update(st.g_step(8, 1))
         assert np.isfinite(float(out["Loss/D"])) and np.isfinite(float(out["Loss/G"]))
-    for net in (st.G, st.D, st.Gs):
+    for net in (G, D, st.Gs):
         assert all(np.all(np.isfinite(w.numpy())) for w in net.weights)
-    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(D_before, st.D.trainable_weights))
-    for net in "DG":  # Every step is applied or counted as skipped (a float16 overflow lowers the scale).
-        applied = int(getattr(st, f"{net}_opt").iterations.numpy())
-        assert applied >= 2 and applied + int(getattr(st, f"skipped_{net}").numpy()) == 3
-        assert int(getattr(st, f"bad_{net}").numpy()) == 0
+    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(D_before, D.trainable_weights))
+    for update in (st.D, st.G):  # Every step is applied or counted as skipped (a float16 overflow lowers the scale).
+        applied = int(update.optimizer.iterations.numpy())
+        assert applied >= 2 and applied + int(update.skipped.numpy()) == 3
+        assert int(update.bad.numpy()) == 0
     if prec == "mixed_bfloat16":
         return
 
     # float16 guard. A NaN weight: the update is skipped, the scale halves, and the step
     # counts as bad (the loss itself is not finite, so no scale would help).
-    log2 = float(st.loss_scale_D.log2_scale.numpy())
-    weight = st.D.trainable_weights[-1]
+    log2 = float(st.D.loss_scale.log2_scale.numpy())
+    weight = D.trainable_weights[-1]
     good = weight.numpy()
     weight.assign(tf.fill(weight.shape, np.nan))
     out = st.d_step(reals, labels)
     assert int(out["Loss/D_skipped"]) == 1 and not np.isfinite(float(out["Loss/D"]))
-    assert float(st.loss_scale_D.log2_scale.numpy()) == log2 - 1 and int(st.bad_D.numpy()) == 1
+    assert float(st.D.loss_scale.log2_scale.numpy()) == log2 - 1 and int(st.D.bad.numpy()) == 1
     weight.assign(good)
     # An overflow of the scaled gradients: skipped and the scale lowered, but not a bad step.
-    st.loss_scale_G.log2_scale.assign(40.0)
+    st.G.loss_scale.log2_scale.assign(40.0)
     out = st.g_step(8, 1)
     assert int(out["Loss/G_skipped"]) == 1 and np.isfinite(float(out["Loss/G"]))
-    assert float(st.loss_scale_G.log2_scale.numpy()) == 39.0 and int(st.bad_G.numpy()) == 0
+    assert float(st.G.loss_scale.log2_scale.numpy()) == 39.0 and int(st.G.bad.numpy()) == 0
     assert int(st.bad_steps().numpy()) == 1
     assert st.traces == {"D": 1, "G": 1}
 
@@ -229,13 +230,13 @@ def test_xla_steps_compile_and_train(rgb32):
     st = _steps(distribute.make_strategy("default"), rgb32, xla=True, lod=2.0)
     assert st._d_replica_fn.function_spec is not None and st._d_replica_fn._jit_compile
     reals, labels = next(iter(rgb32.as_dataset(8, lod=2, seed=3)))
-    D_before = [w.numpy() for w in st.D.trainable_weights]
+    D_before = [w.numpy() for w in st.D.net.trainable_weights]
     for _ in range(2):
         out = st.d_step(reals, labels)
         out.update(st.g_step(8, 2))
     assert all(np.isfinite(float(v)) for v in out.values()) and int(out["Loss/G_skipped"]) == 0
-    assert int(st.D_opt.iterations.numpy()) == int(st.G_opt.iterations.numpy()) == 2
-    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(D_before, st.D.trainable_weights))
+    assert int(st.D.optimizer.iterations.numpy()) == int(st.G.optimizer.iterations.numpy()) == 2
+    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(D_before, st.D.net.trainable_weights))
     assert st.traces == {"D": 1, "G": 1}
 
 
@@ -274,7 +275,7 @@ def test_a_run_that_stays_non_finite_stops_and_keeps_the_last_good_state(data_di
     run_dir = run.run_dir
     good = os.path.join(run_dir, "checkpoints", "ckpt-1")
     assert f"Last good checkpoint: {good}" in str(error.value) and "network-snapshot-000000.pkl" in str(error.value)
-    assert int(run.steps.skipped_D.numpy()) == 4 and run.cur_tick == 2
+    assert int(run.steps.D.skipped.numpy()) == 4 and run.cur_tick == 2
     # Nothing was written after the poison: the good checkpoint and snapshot are the latest.
     assert tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints")) == good
     assert not os.path.exists(os.path.join(run_dir, "network-final.pkl"))

@@ -59,7 +59,7 @@ def _setup(strategy, data_dir, G_loss="G_logistic_nonsaturating", D_loss="D_logi
 def test_d_step_gs_average_and_non_finite_skip(data_dir):
     strategy = distribute.make_strategy("default")
     st, (reals, labels) = _setup(strategy, data_dir)
-    G, D, Gs = st.G, st.D, st.Gs
+    G, D, Gs = st.G.net, st.D.net, st.Gs
     G_before = [w.numpy() for w in G.weights]
     Gs_before = [w.numpy() for w in Gs.weights]
     D_before = [w.numpy() for w in D.trainable_weights]
@@ -68,7 +68,7 @@ def test_d_step_gs_average_and_non_finite_skip(data_dir):
 
     out = st.d_step(*distribute.distribute_batch(strategy, reals, labels))
     assert np.isfinite(out["Loss/D"].numpy()) and int(out["Loss/D_skipped"]) == 0
-    assert int(st.D_opt.iterations.numpy()) == 1 and int(st.G_opt.iterations.numpy()) == 0
+    assert int(st.D.optimizer.iterations.numpy()) == 1 and int(st.G.optimizer.iterations.numpy()) == 0
     assert any(not np.array_equal(a, b.numpy()) for a, b in zip(D_before, D.trainable_weights))
     # Gs <- G + (Gs - G) * beta with beta = 0.5 ** (minibatch / (G_smoothing_kimg * 1000)).
     beta = 0.5 ** (8 / 10.0)
@@ -83,23 +83,24 @@ def test_d_step_gs_average_and_non_finite_skip(data_dir):
     good = D.trainable_weights[-1].numpy()
     D.trainable_weights[-1].assign(tf.fill(D.trainable_weights[-1].shape, np.nan))
     D_before = [w.numpy() for w in D.trainable_weights]
-    moments = [v.numpy() for v in st.D_opt.variables]
+    moments = [v.numpy() for v in st.D.optimizer.variables]
     out = st.d_step(*distribute.distribute_batch(strategy, reals, labels))
-    assert int(out["Loss/D_skipped"]) == 1 and int(st.skipped_D.numpy()) == 1
+    assert int(out["Loss/D_skipped"]) == 1 and int(st.D.skipped.numpy()) == 1
     for a, b in zip(D_before, D.trainable_weights):
         np.testing.assert_array_equal(a, b.numpy())
-    for a, b in zip(moments, st.D_opt.variables):
+    for a, b in zip(moments, st.D.optimizer.variables):
         np.testing.assert_array_equal(a, b.numpy())
     assert st.traces["D"] == 1
     D.trainable_weights[-1].assign(good)
 
     # G step, then the optimizer reset keeps the learning rate and zeroes the rest.
     out = st.g_step(8, 1)
-    assert np.isfinite(out["Loss/G"].numpy()) and int(st.G_opt.iterations.numpy()) == 1
-    steps.reset_optimizer_state(st.G_opt)
-    assert int(st.G_opt.iterations.numpy()) == 0
-    assert float(st.G_opt.learning_rate.numpy()) == pytest.approx(0.01)
-    assert all(not np.any(v.numpy()) for v in st.G_opt.variables if v is not st.G_opt.learning_rate)
+    G_opt = st.G.optimizer
+    assert np.isfinite(out["Loss/G"].numpy()) and int(G_opt.iterations.numpy()) == 1
+    steps.reset_optimizer_state(G_opt)
+    assert int(G_opt.iterations.numpy()) == 0
+    assert float(G_opt.learning_rate.numpy()) == pytest.approx(0.01)
+    assert all(not np.any(v.numpy()) for v in G_opt.variables if v is not G_opt.learning_rate)
 
 
 @pytest.mark.slow
@@ -114,11 +115,11 @@ def test_mirrored_replicas_stay_in_sync(data_dir):
         out = st.d_step(*distribute.distribute_batch(strategy, reals, labels))
         out.update(st.g_step(4, 1, *distribute.distribute_batch(strategy, reals, labels)))
     assert all(np.isfinite(float(v)) for v in out.values())
-    for net in (st.G, st.D, st.Gs):
+    for net in (st.G.net, st.D.net, st.Gs):
         for w in net.weights:
             first, second = strategy.experimental_local_results(w.value)
             np.testing.assert_array_equal(first.numpy(), second.numpy(), err_msg=w.path)
-    assert int(st.D_opt.iterations.numpy()) == 2 and int(st.G_opt.iterations.numpy()) == 2
+    assert int(st.D.optimizer.iterations.numpy()) == 2 and int(st.G.optimizer.iterations.numpy()) == 2
 
 
 def test_train_steps_turn_off_grapplers_addn_rewrite(data_dir):

@@ -66,7 +66,7 @@ class NonFiniteGuard:
     def _raise_if_over(self, run: int, steps, where: str) -> None:
         if run < self.max_steps:
             return
-        which = "D" if int(steps.bad_D.numpy()) >= int(steps.bad_G.numpy()) else "G"
+        which = "D" if int(steps.D.bad.numpy()) >= int(steps.G.bad.numpy()) else "G"
         raise TrainingDiverged(
             f"stopped at {where}: {run} {which} steps in a row had non-finite losses or gradients "
             f"(--max_nonfinite_steps={self.max_steps}); their updates were skipped and nothing was saved after "

@@ -126,7 +126,7 @@ def audit_training_loop(trainer) -> LoopAudit:
 
     steps, cfg = trainer.steps, trainer.cfg
     per_group = cfg.minibatch_repeats * cfg.D_repeats
-    resolution = steps.D.cfg.resolution
+    resolution = steps.D.net.cfg.resolution
     counter, traces, ticks = HostSyncCounter(), collections.Counter(), []
 
     def counted(fn, phase, resolution_of):

@@ -15,6 +15,7 @@ resolution. With ``xla=True`` the per-replica work is compiled with XLA.
 from __future__ import annotations
 
 import collections
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 import keras
@@ -92,6 +93,50 @@ class AtLevel:
         return getattr(self.net, name)
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class NetworkUpdate:
+    """What the update of one network uses and counts (:attr:`TrainSteps.G`, :attr:`TrainSteps.D`).
+
+    Attributes:
+        name: ``'G'`` or ``'D'``; the step's outputs are ``Loss/<name>`` and ``Loss/<name>_skipped``.
+        net: the network.
+        optimizer: its optimizer.
+        loss: its loss.
+        loss_args: the loss's keyword arguments.
+        loss_scale: its :class:`DynamicLossScale` (disabled unless ``precision='mixed_float16'``).
+        skipped: int64 variable counting the updates skipped because the loss or a gradient
+            was not finite.
+        bad: int64 variable counting the bad steps in a row: skipped updates that loss
+            scaling does not explain (the loss itself was not finite, or the scale is at its
+            floor, or there is no scaling). The trainer stops a run when one reaches
+            ``max_nonfinite_steps``.
+    """
+
+    name: str
+    net: keras.Model
+    optimizer: keras.optimizers.Optimizer
+    loss: LossSpec
+    loss_args: dict
+    loss_scale: DynamicLossScale
+    skipped: tf.Variable
+    bad: tf.Variable
+
+    @classmethod
+    def create(cls, name: str, net, optimizer, loss: LossSpec, loss_args: Mapping, precision: str) -> NetworkUpdate:
+        """The update of ``net``, with new counters and loss scale (call inside ``strategy.scope()``)."""
+        counter = dict(dtype=tf.int64, trainable=False)
+        return cls(
+            name=name,
+            net=net,
+            optimizer=optimizer,
+            loss=loss,
+            loss_args=dict(loss_args),
+            loss_scale=DynamicLossScale(uses_loss_scaling(precision), f"loss_scale_{name}"),
+            skipped=tf.Variable(0, name=f"skipped_{name}", **counter),
+            bad=tf.Variable(0, name=f"bad_{name}", **counter),
+        )
+
+
 class TrainSteps:
     """The D and G steps of one training run, as ``tf.function`` s under a strategy.
 
@@ -106,14 +151,9 @@ class TrainSteps:
             update at level ``floor(lod)``. G losses condition on random dataset labels;
             those that need reals (the relativistic ones) get a real minibatch and its
             labels instead. Returns ``Loss/G``, ``Loss/G_skipped``.
-        skipped_D, skipped_G: int64 variables counting the updates skipped because the
-            loss or a gradient was not finite.
-        bad_D, bad_G: int64 variables counting the bad steps in a row: skipped updates
-            that loss scaling does not explain (the loss itself was not finite, or the
-            scale is at its floor, or there is no scaling). The trainer stops a run when
-            one reaches ``max_nonfinite_steps``.
-        loss_scale_D, loss_scale_G: the :class:`DynamicLossScale` of each network
-            (disabled unless ``precision='mixed_float16'``).
+        G, D: the :class:`NetworkUpdate` of each network (network, optimizer, loss, loss
+            scale, skip counters).
+        Gs: the moving average of G.
         traces: how many times each step function has been traced.
     """
 
@@ -142,11 +182,8 @@ class TrainSteps:
     ):
         disable_addn_rewrite()  # Grappler's AddN rewrite breaks R1 through D's tf.cond (see graph_options).
         self.strategy = strategy
-        self.G, self.D, self.Gs = G, D, Gs
-        self.G_opt, self.D_opt = G_opt, D_opt
+        self.Gs = Gs
         self.rng = rng
-        self.G_loss, self.G_loss_args = G_loss, dict(G_loss_args)
-        self.D_loss, self.D_loss_args = D_loss, dict(D_loss_args)
         self.random_labels = random_labels
         self.mirror_augment = bool(mirror_augment)
         self.drange_data, self.drange_net = tuple(drange_data), tuple(drange_net)
@@ -156,14 +193,8 @@ class TrainSteps:
         self.ema_pairs, self.copy_pairs = moving_average_pairs(Gs, G)
         self.precision, self.xla = precision, bool(xla)
         with strategy.scope():
-            counter = dict(dtype=tf.int64, trainable=False)
-            self.skipped_D = tf.Variable(0, name="skipped_D", **counter)
-            self.skipped_G = tf.Variable(0, name="skipped_G", **counter)
-            self.bad_D = tf.Variable(0, name="bad_D", **counter)
-            self.bad_G = tf.Variable(0, name="bad_G", **counter)
-            scaling = uses_loss_scaling(precision)
-            self.loss_scale_D = DynamicLossScale(scaling, "loss_scale_D")
-            self.loss_scale_G = DynamicLossScale(scaling, "loss_scale_G")
+            self.D = NetworkUpdate.create("D", D, D_opt, D_loss, D_loss_args, precision)
+            self.G = NetworkUpdate.create("G", G, G_opt, G_loss, G_loss_args, precision)
         self.traces = collections.Counter()
         # XLA compiles what runs on each replica (the networks, losses and optimizer
         # updates); the cross-replica part (Gs average, counters) stays a plain graph.
@@ -179,24 +210,24 @@ class TrainSteps:
     def _process(self, reals: tf.Tensor, level: int) -> tf.Tensor:
         return process_reals(
             reals,
-            self.D.lod,
+            self.D.net.lod,
             self.mirror_augment,
             self.drange_data,
             self.drange_net,
             rng=self.rng,
-            resolution=self.D.cfg.resolution,
+            resolution=self.D.net.cfg.resolution,
             level=level,
         )
 
-    def _loss(self, spec: LossSpec, args: Mapping, G, D, labels, reals, scale) -> tf.Tensor:
+    def _loss(self, update: NetworkUpdate, G, D, labels, reals, scale) -> tf.Tensor:
         """Per-example float32 losses; the R1 / GP losses get the loss scale for their inner gradient."""
-        kwargs = dict(args)
-        if spec.takes_loss_scale and scale is not None:
+        kwargs = dict(update.loss_args)
+        if update.loss.takes_loss_scale and scale is not None:
             kwargs["loss_scale"] = scale
-        return spec.fn(G, D, None, labels, reals, rng=self.rng, **kwargs)
+        return update.loss.fn(G, D, None, labels, reals, rng=self.rng, **kwargs)
 
-    def _update(self, tape, loss, scaled_loss, scale, net, optimizer) -> tf.Tensor:
-        variables = net.trainable_weights
+    def _update(self, tape, loss, scaled_loss, scale, update: NetworkUpdate) -> tf.Tensor:
+        variables = update.net.trainable_weights
         grads = tape.gradient(scaled_loss, variables)
         # Layers the current lod does not reach get zero gradients, as in the original.
         grads = [tf.zeros(v.shape, v.dtype) if g is None else g for v, g in zip(variables, grads)]
@@ -205,39 +236,39 @@ class TrainSteps:
         # A non-finite loss can come with finite gradients (an infinite bias has a finite
         # gradient): such a step is garbage too and is skipped.
         ok = distribute.all_finite([loss, *grads])
-        distribute.apply_if(ok, optimizer.apply, grads, variables)
+        distribute.apply_if(ok, update.optimizer.apply, grads, variables)
         return ok
 
     def _level(self, reals) -> int:
         """The level of detail ``floor(lod)`` of a real minibatch, from its size."""
         size = int(reals.shape[1])
-        return self.D.resolution_log2 - (size.bit_length() - 1)
+        return self.D.net.resolution_log2 - (size.bit_length() - 1)
 
     def _d_replica(self, reals, labels):
         global_batch = reals.shape[0] * self.replicas
         level = self._level(reals)
-        G, D = AtLevel(self.G, level), AtLevel(self.D, level)
+        G, D = AtLevel(self.G.net, level), AtLevel(self.D.net, level)
         reals = self._process(reals, level)
-        scale = self.loss_scale_D.scale()
+        scale = self.D.loss_scale.scale()
         with tf.GradientTape() as tape:
-            per_example = self._loss(self.D_loss, self.D_loss_args, G, D, labels, reals, scale)
+            per_example = self._loss(self.D, G, D, labels, reals, scale)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
             scaled = loss if scale is None else loss * scale
-        ok = self._update(tape, loss, scaled, scale, self.D, self.D_opt)
+        ok = self._update(tape, loss, scaled, scale, self.D)
         return loss, ok
 
     def _g_replica(self, reals, labels, *, batch: int, level: int):
-        G, D = AtLevel(self.G, level), AtLevel(self.D, level)
+        G, D = AtLevel(self.G.net, level), AtLevel(self.D.net, level)
         if reals is not None:
             reals = self._process(reals, level)
         else:
             labels = self.random_labels(batch, self.rng)
-        scale = self.loss_scale_G.scale()
+        scale = self.G.loss_scale.scale()
         with tf.GradientTape() as tape:
-            per_example = self._loss(self.G_loss, self.G_loss_args, G, D, labels, reals, scale)
+            per_example = self._loss(self.G, G, D, labels, reals, scale)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=batch * self.replicas)
             scaled = loss if scale is None else loss * scale
-        ok = self._update(tape, loss, scaled, scale, self.G, self.G_opt)
+        ok = self._update(tape, loss, scaled, scale, self.G)
         return loss, ok
 
     # ------------------------------------------------------------------ cross replica
@@ -253,30 +284,28 @@ class TrainSteps:
         for gs, g in self.copy_pairs:
             gs.assign(g)
 
-    def _after_step(self, loss, ok, net: str) -> dict:
+    def _after_step(self, loss, ok, update: NetworkUpdate) -> dict:
         """Skip counters, the loss scale and the bad-step run of one update (cross-replica)."""
         skipped = 1 - tf.cast(ok, tf.int64)
-        loss_scale = getattr(self, f"loss_scale_{net}")
         # A skip that lowering the scale can explain is an overflow, not a bad step.
         bad = tf.logical_and(
-            tf.logical_not(ok), tf.logical_or(tf.logical_not(tf.math.is_finite(loss)), loss_scale.at_floor())
+            tf.logical_not(ok), tf.logical_or(tf.logical_not(tf.math.is_finite(loss)), update.loss_scale.at_floor())
         )
-        loss_scale.update(ok)
-        getattr(self, f"skipped_{net}").assign_add(skipped)
-        run = getattr(self, f"bad_{net}")
-        run.assign(tf.where(bad, run + 1, tf.zeros_like(run)))
-        return {f"Loss/{net}": loss, f"Loss/{net}_skipped": tf.cast(skipped, tf.int32)}
+        update.loss_scale.update(ok)
+        update.skipped.assign_add(skipped)
+        update.bad.assign(tf.where(bad, update.bad + 1, tf.zeros_like(update.bad)))
+        return {f"Loss/{update.name}": loss, f"Loss/{update.name}_skipped": tf.cast(skipped, tf.int32)}
 
     def _d_step(self, reals, labels):
         self.traces["D"] += 1
         loss, ok = self.strategy.run(self._d_replica_fn, args=(reals, labels))
         ok = distribute.first_replica(self.strategy, ok)
         if self.D_weight_clip is not None:
-            for var in self.D.trainable_weights:
+            for var in self.D.net.trainable_weights:
                 var.assign(tf.clip_by_value(var, -self.D_weight_clip, self.D_weight_clip))
         minibatch = distribute.first_replica(self.strategy, reals).shape[0] * self.replicas
         self._update_Gs(minibatch)
-        return self._after_step(distribute.reduce_sum(self.strategy, loss), ok, "D")
+        return self._after_step(distribute.reduce_sum(self.strategy, loss), ok, self.D)
 
     def _g_step(self, batch_per_replica: int, level: int, reals=None, labels=None):
         self.traces["G"] += 1
@@ -284,8 +313,8 @@ class TrainSteps:
             self._g_replica_fn, args=(reals, labels), kwargs=dict(batch=batch_per_replica, level=level)
         )
         ok = distribute.first_replica(self.strategy, ok)
-        return self._after_step(distribute.reduce_sum(self.strategy, loss), ok, "G")
+        return self._after_step(distribute.reduce_sum(self.strategy, loss), ok, self.G)
 
     def bad_steps(self) -> tf.Tensor:
         """The longer of the D and G runs of bad steps (an int64 scalar; reading it does not wait)."""
-        return tf.maximum(self.bad_D.read_value(), self.bad_G.read_value())
+        return tf.maximum(self.D.bad.read_value(), self.G.bad.read_value())

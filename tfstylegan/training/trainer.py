@@ -123,10 +123,10 @@ class Trainer:
             self.Gs = GStyle.from_config({**self.G.get_config(), "name": "Gs", "dtype": "float32"})
             for gs, g in zip(self.Gs.weights, self.G.weights):
                 gs.assign(g)
-            self.G_opt = make_optimizer(cfg.optimizer, 0.0, "TrainG", **cfg.G_opt_args)
-            self.D_opt = make_optimizer(cfg.optimizer, 0.0, "TrainD", **cfg.D_opt_args)
-            self.G_opt.build(self.G.trainable_weights)
-            self.D_opt.build(self.D.trainable_weights)
+            G_opt = make_optimizer(cfg.optimizer, 0.0, "TrainG", **cfg.G_opt_args)
+            D_opt = make_optimizer(cfg.optimizer, 0.0, "TrainD", **cfg.D_opt_args)
+            G_opt.build(self.G.trainable_weights)
+            D_opt.build(self.D.trainable_weights)
             self.rng = tf.random.Generator.from_seed(cfg.seed)
             self.progress = Progress()
             # Input pipelines the saved data iterators belong to (one per worker).
@@ -136,8 +136,8 @@ class Trainer:
             self.G,
             self.D,
             self.Gs,
-            self.G_opt,
-            self.D_opt,
+            G_opt,
+            D_opt,
             self.rng,
             G_loss=self.G_loss,
             G_loss_args=self.loss_args["G"],
@@ -158,14 +158,14 @@ class Trainer:
             G=NetworkWeights(self.G),
             D=NetworkWeights(self.D),
             Gs=NetworkWeights(self.Gs),
-            G_opt=self.G_opt,
-            D_opt=self.D_opt,
+            G_opt=self.steps.G.optimizer,
+            D_opt=self.steps.D.optimizer,
             rng=self.rng,
             progress=self.progress,
-            skipped_D=self.steps.skipped_D,
-            skipped_G=self.steps.skipped_G,
-            loss_scale_D=self.steps.loss_scale_D,
-            loss_scale_G=self.steps.loss_scale_G,
+            skipped_D=self.steps.D.skipped,
+            skipped_G=self.steps.G.skipped,
+            loss_scale_D=self.steps.D.loss_scale,
+            loss_scale_G=self.steps.G.loss_scale,
             data_shards=self.data_shards,
         )
         self.checkpoint = tf.train.Checkpoint(**self._saved, data=self.data_state)
@@ -412,13 +412,13 @@ class Trainer:
         if self.cfg.reset_opt_for_new_lod and (
             math.floor(lod) != math.floor(prev) or math.ceil(lod) != math.ceil(prev)
         ):
-            reset_optimizer_state(self.G_opt)
-            reset_optimizer_state(self.D_opt)
+            reset_optimizer_state(self.steps.G.optimizer)
+            reset_optimizer_state(self.steps.D.optimizer)
         self.prev_lod = lod
         self.G.lod.assign(lod)
         self.D.lod.assign(lod)  # Gs copies G's lod in the Gs update.
-        self.G_opt.learning_rate.assign(sched.G_lrate)
-        self.D_opt.learning_rate.assign(sched.D_lrate)
+        self.steps.G.optimizer.learning_rate.assign(sched.G_lrate)
+        self.steps.D.optimizer.learning_rate.assign(sched.D_lrate)
 
     def _minibatch(self, sched, stats) -> None:
         """``D_repeats`` D steps (each with the Gs update), then one G step."""
@@ -426,12 +426,12 @@ class Trainer:
             stats.add(self.steps.d_step(*self.feed.next()))
             self.cur_nimg += sched.minibatch
         level, batch = int(math.floor(sched.lod)), sched.minibatch // self.replicas
-        g_inputs = self.feed.next() if self.G_loss.needs_reals else (None, None)
+        g_inputs = self.feed.next() if self.steps.G.loss.needs_reals else (None, None)
         stats.add(self.steps.g_step(batch, level, *g_inputs))
 
     def _report(self, out, sched, timing: dict, means: dict, skips: dict) -> None:
         """The tick's log line and, on the chief, its TensorBoard scalars."""
-        scaling = self.steps.loss_scale_D.enabled
+        updates = (self.steps.G, self.steps.D)
         tick = Tick(
             tick=self.cur_tick,
             nimg=self.cur_nimg,
@@ -442,9 +442,9 @@ class Trainer:
             maintenance_sec=timing["maintenance"],
             means=means,
             skips=skips,
-            skipped_total={n: int(getattr(self.steps, f"skipped_{n}").numpy()) for n in "GD"},
+            skipped_total={u.name: int(u.skipped.numpy()) for u in updates},
             loss_scale_log2=(
-                {n: float(getattr(self.steps, f"loss_scale_{n}").log2_scale.numpy()) for n in "GD"} if scaling else None
+                {u.name: float(u.loss_scale.log2_scale.numpy()) for u in updates} if self.steps.D.loss_scale.enabled else None
             ),
             memory=peak_memory(),
         )
