@@ -28,6 +28,28 @@ def test_help_is_clean():
     assert "Traceback" not in out.stdout + out.stderr
 
 
+def test_flags_come_from_the_configuration_and_the_schedule():
+    """One flag per TrainConfig field and training_schedule argument; vocabularies named in their help."""
+    import dataclasses
+
+    from tfstylegan.schedule import SCHEDULE_ARGS
+    from tfstylegan.training.config import TrainConfig, vocabulary
+
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    expected = {name for name, f in fields.items() if f.metadata["flag"]} | set(SCHEDULE_ARGS)
+    assert expected <= set(train_cli.FLAGS) and {"G_opt_args", "sched_args", "config"}.isdisjoint(expected)
+    assert set(SCHEDULE_ARGS) >= {"lod_initial_resolution", "minibatch_dict", "tick_kimg_dict"}
+    for name in ("strategy", "precision", "optimizer", "grid_layout"):
+        for value in vocabulary(name):
+            assert value in fields[name].metadata["help"], (name, value)
+
+
+def test_the_tool_imports_tensorflow_only_when_it_runs():
+    code = "import sys, tfstylegan.cli.train; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
 def test_dry_run_prints_the_resolved_config(tmp_path):
     out = _run("--dry_run", f"--result_dir={tmp_path}")
     assert out.returncode == 0, out.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping
 
 import numpy as np
@@ -10,23 +11,6 @@ import numpy as np
 from tfstylegan.resolution import resolution_log2
 
 DEFAULT_TICK_KIMG_DICT = {4: 160, 8: 140, 16: 120, 32: 100, 64: 80, 128: 60, 256: 40, 512: 30, 1024: 20}
-
-# The keyword arguments of training_schedule (beyond cur_nimg, resolution, num_gpus), with defaults.
-SCHEDULE_ARGS = dict(
-    lod_initial_resolution=4,  # Resolution trained first.
-    lod_training_kimg=600,  # kimg shown per resolution before fading in the next one.
-    lod_transition_kimg=600,  # kimg over which the next resolution is faded in.
-    minibatch_base=16,  # Global minibatch size, divided evenly among the GPUs.
-    minibatch_dict={},  # Per-resolution overrides of minibatch_base.
-    max_minibatch_per_gpu={},  # Per-resolution cap of the minibatch per GPU.
-    G_lrate_base=0.001,  # G learning rate.
-    G_lrate_dict={},  # Per-resolution overrides of G_lrate_base.
-    D_lrate_base=0.001,  # D learning rate.
-    D_lrate_dict={},  # Per-resolution overrides of D_lrate_base.
-    lrate_rampup_kimg=0,  # Linear learning-rate ramp-up from kimg 0; 0 = none.
-    tick_kimg_base=160,  # kimg between progress reports.
-    tick_kimg_dict=DEFAULT_TICK_KIMG_DICT,  # Per-resolution overrides of tick_kimg_base.
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,15 +59,15 @@ def training_schedule(
     lod_training_kimg: float = 600,
     lod_transition_kimg: float = 600,
     minibatch_base: int = 16,
-    minibatch_dict: Mapping | None = None,
-    max_minibatch_per_gpu: Mapping | None = None,
+    minibatch_dict: Mapping[int, int] | None = None,
+    max_minibatch_per_gpu: Mapping[int, int] | None = None,
     G_lrate_base: float = 0.001,
-    G_lrate_dict: Mapping | None = None,
+    G_lrate_dict: Mapping[int, float] | None = None,
     D_lrate_base: float = 0.001,
-    D_lrate_dict: Mapping | None = None,
+    D_lrate_dict: Mapping[int, float] | None = None,
     lrate_rampup_kimg: float = 0,
     tick_kimg_base: float = 160,
-    tick_kimg_dict: Mapping | None = DEFAULT_TICK_KIMG_DICT,
+    tick_kimg_dict: Mapping[int, float] | None = DEFAULT_TICK_KIMG_DICT,
 ) -> TrainingSchedule:
     """The original ``training_schedule``: lod, minibatch, learning rates and tick length.
 
@@ -93,22 +77,28 @@ def training_schedule(
     override.
 
     Args:
-        cur_nimg: real images shown so far.
-        resolution: the dataset resolution (an int), or an object with ``resolution_log2``
+        cur_nimg: Real images shown so far.
+        resolution: The dataset resolution (an int), or an object with ``resolution_log2``
             (e.g. a dataset, as the original's ``training_set`` argument).
-        num_gpus: replicas; the minibatch is rounded down to a multiple of it.
-        (the others): see :data:`SCHEDULE_ARGS`.
+        num_gpus: Replicas; the minibatch is rounded down to a multiple of it.
+        lod_initial_resolution: Resolution trained first.
+        lod_training_kimg: Length (kimg) of each resolution's stable phase, before the next fades in.
+        lod_transition_kimg: Length (kimg) of each fade-in of the next resolution.
+        minibatch_base: Global minibatch size, divided evenly among the GPUs.
+        minibatch_dict: Per-resolution overrides of minibatch_base.
+        max_minibatch_per_gpu: Per-resolution cap of the minibatch per GPU.
+        G_lrate_base: G learning rate.
+        G_lrate_dict: Per-resolution overrides of G_lrate_base.
+        D_lrate_base: D learning rate.
+        D_lrate_dict: Per-resolution overrides of D_lrate_base.
+        lrate_rampup_kimg: Linear learning-rate ramp-up from kimg 0; 0 = none.
+        tick_kimg_base: Length (kimg) of a tick, the interval of progress reports and snapshots.
+        tick_kimg_dict: Per-resolution overrides of tick_kimg_base.
 
     Returns:
         A :class:`TrainingSchedule`.
     """
     resolution_log2 = _resolution_log2(resolution)
-    minibatch_dict = int_keys(minibatch_dict)
-    max_minibatch_per_gpu = int_keys(max_minibatch_per_gpu)
-    G_lrate_dict = int_keys(G_lrate_dict)
-    D_lrate_dict = int_keys(D_lrate_dict)
-    tick_kimg_dict = int_keys(tick_kimg_dict)
-
     kimg = cur_nimg / 1000.0
 
     # Phase: lod_training_kimg stable, then lod_transition_kimg fading in the next resolution.
@@ -124,25 +114,27 @@ def training_schedule(
     lod = float(max(lod, 0.0))
     cur_resolution = 2 ** (resolution_log2 - int(np.floor(lod)))
 
-    minibatch = minibatch_dict.get(cur_resolution, minibatch_base)
+    minibatch = int_keys(minibatch_dict).get(cur_resolution, minibatch_base)
     minibatch -= minibatch % num_gpus
+    max_minibatch_per_gpu = int_keys(max_minibatch_per_gpu)
     if cur_resolution in max_minibatch_per_gpu:
         minibatch = min(minibatch, max_minibatch_per_gpu[cur_resolution] * num_gpus)
 
-    G_lrate = G_lrate_dict.get(cur_resolution, G_lrate_base)
-    D_lrate = D_lrate_dict.get(cur_resolution, D_lrate_base)
-    if lrate_rampup_kimg > 0:
-        rampup = min(kimg / lrate_rampup_kimg, 1.0)
-        G_lrate *= rampup
-        D_lrate *= rampup
+    rampup = min(kimg / lrate_rampup_kimg, 1.0) if lrate_rampup_kimg > 0 else 1.0  # x * 1.0 is exactly x.
+    G_lrate = int_keys(G_lrate_dict).get(cur_resolution, G_lrate_base) * rampup
+    D_lrate = int_keys(D_lrate_dict).get(cur_resolution, D_lrate_base) * rampup
 
-    tick_kimg = tick_kimg_dict.get(cur_resolution, tick_kimg_base)
+    tick_kimg = int_keys(tick_kimg_dict).get(cur_resolution, tick_kimg_base)
     return TrainingSchedule(
-        kimg=kimg,
-        lod=lod,
-        resolution=int(cur_resolution),
-        minibatch=int(minibatch),
-        G_lrate=float(G_lrate),
-        D_lrate=float(D_lrate),
-        tick_kimg=tick_kimg,
+        kimg=kimg, lod=lod, resolution=int(cur_resolution), minibatch=int(minibatch),
+        G_lrate=float(G_lrate), D_lrate=float(D_lrate), tick_kimg=tick_kimg,
     )
+
+
+# The keyword arguments of training_schedule beyond (cur_nimg, resolution, num_gpus), with their defaults:
+# what a configuration's sched_args may set (one command-line flag each).
+SCHEDULE_ARGS = {
+    name: p.default
+    for name, p in inspect.signature(training_schedule).parameters.items()
+    if name not in ("cur_nimg", "resolution", "num_gpus")
+}

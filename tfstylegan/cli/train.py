@@ -23,15 +23,19 @@ per-resolution flags ``resolution:value`` lists (``--minibatch_dict=4:64,8:32``)
 from __future__ import annotations
 
 import ast
+import dataclasses
+import inspect
 import logging as py_logging
 import sys
-from collections.abc import Sequence
+import typing
+from collections.abc import Mapping, Sequence
 
 from absl import app, flags
 
 from tfstylegan.cli._runner import run_tool, usage_error
-from tfstylegan.training.config import GRID_LAYOUTS, OPTIMIZERS, PRECISIONS, STRATEGIES, ConfigError
-from tfstylegan.training.presets import PRESETS
+from tfstylegan.schedule import SCHEDULE_ARGS, training_schedule
+from tfstylegan.training.config import ConfigError, TrainConfig, vocabulary
+from tfstylegan.training.presets import PRESETS, preset_config
 
 RECIPES = {
     # Arjovsky et al.: critic loss D(fake) - D(real), weights clipped to [-0.01, 0.01], RMSProp 5e-5, 5 critic steps.
@@ -48,163 +52,127 @@ RECIPES = {
 
 FLAGS = flags.FlagValues()
 _d = dict(flag_values=FLAGS)
-_PRESET = " Default: the preset's."
 
-# Data.
-flags.DEFINE_string("data_dir", None, "Dataset directory in the original TFRecord format. Default: the built-in shapes.", **_d)
-flags.DEFINE_integer("resolution", None, "Train at this resolution (<= the dataset's)." + _PRESET, **_d)
-flags.DEFINE_boolean("cond", False, "Condition on the dataset's labels (the original's max_label_size='full').", **_d)
-flags.DEFINE_string("max_label_size", None, "Label components to use: 0, N or 'full' (overrides --cond).", **_d)
-flags.DEFINE_boolean("mirror_augment", None, "Random horizontal flips of the reals." + _PRESET, **_d)
-flags.DEFINE_integer("synthetic_images", None, "Images in the built-in dataset (default 1000).", **_d)
-# Configuration, networks, losses.
+# The flags of this tool that are not configuration fields.
 flags.DEFINE_enum("config", "tiny", list(PRESETS), "Preset configuration.", **_d)
-flags.DEFINE_list("G_args", None, "G_style keyword arguments as key=value (e.g. fmap_base=1024).", **_d)
-flags.DEFINE_list("D_args", None, "D_basic keyword arguments as key=value (e.g. mbstd_group_size=2).", **_d)
-flags.DEFINE_string("G_loss", None, "G loss (training.loss name, e.g. G_logistic_nonsaturating, G_wgan).", **_d)
-flags.DEFINE_list("G_loss_args", None, "G loss parameters as key=value.", **_d)
-flags.DEFINE_string("D_loss", None, "D loss (e.g. D_logistic_simplegp, D_wgan_gp, D_hinge).", **_d)
-flags.DEFINE_list("D_loss_args", None, "D loss parameters as key=value (e.g. r1_gamma=10).", **_d)
+flags.DEFINE_boolean("cond", False, "Condition on the dataset's labels (the original's max_label_size='full').", **_d)
 flags.DEFINE_enum("recipe", None, list(RECIPES), "A loss recipe: wgan_clip = WGAN with weight clipping and RMSProp.", **_d)
-flags.DEFINE_enum("optimizer", None, list(OPTIMIZERS), "Optimizer of both networks (default adam).", **_d)
-flags.DEFINE_float("D_weight_clip", None, "Clip D's weights to [-c, c] after each update (WGAN).", **_d)
-# Schedule.
-flags.DEFINE_float("total_kimg", None, "Length of the run in thousands of real images." + _PRESET, **_d)
-flags.DEFINE_integer("lod_initial_resolution", None, "Resolution trained first." + _PRESET, **_d)
-flags.DEFINE_float("lod_training_kimg", None, "kimg per resolution before fading in the next." + _PRESET, **_d)
-flags.DEFINE_float("lod_transition_kimg", None, "kimg of each fade-in." + _PRESET, **_d)
-flags.DEFINE_integer("minibatch_base", None, "Global minibatch size." + _PRESET, **_d)
-flags.DEFINE_list("minibatch_dict", None, "Per-resolution minibatch, resolution:size list." + _PRESET, **_d)
-flags.DEFINE_list("max_minibatch_per_gpu", None, "Per-resolution cap per GPU, resolution:size list.", **_d)
-flags.DEFINE_float("G_lrate_base", None, "G learning rate." + _PRESET, **_d)
-flags.DEFINE_float("D_lrate_base", None, "D learning rate." + _PRESET, **_d)
-flags.DEFINE_list("G_lrate_dict", None, "Per-resolution G learning rate, resolution:rate list.", **_d)
-flags.DEFINE_list("D_lrate_dict", None, "Per-resolution D learning rate, resolution:rate list.", **_d)
-flags.DEFINE_float("lrate_rampup_kimg", None, "Learning-rate ramp-up from 0 (kimg).", **_d)
-flags.DEFINE_float("tick_kimg_base", None, "kimg between reports." + _PRESET, **_d)
-flags.DEFINE_list("tick_kimg_dict", None, "Per-resolution tick length, resolution:kimg list.", **_d)
-# Loop.
-flags.DEFINE_float("G_smoothing_kimg", None, "Half-life of Gs (kimg); 0 = no averaging." + _PRESET, **_d)
-flags.DEFINE_integer("D_repeats", None, "D updates per G update (default 1).", **_d)
-flags.DEFINE_integer("minibatch_repeats", None, "Minibatches between schedule updates (default 4).", **_d)
-flags.DEFINE_boolean("reset_opt_for_new_lod", None, "Reset optimizer state when a resolution fades in (default true).", **_d)
-flags.DEFINE_integer("image_snapshot_ticks", None, "Write fakes<kimg>.png every N ticks." + _PRESET, **_d)
-flags.DEFINE_integer("network_snapshot_ticks", None, "Write network-snapshot-<kimg>.pkl every N ticks." + _PRESET, **_d)
-flags.DEFINE_integer("checkpoint_ticks", None, "Write a training checkpoint every N ticks." + _PRESET, **_d)
-flags.DEFINE_integer("checkpoints_to_keep", None, "Checkpoints kept (default 3).", **_d)
-flags.DEFINE_string("grid_size", None, "Snapshot grid: 1080p, 4k or WxH." + _PRESET, **_d)
-flags.DEFINE_enum(
-    "grid_layout",
-    None,
-    list(GRID_LAYOUTS),
-    "Snapshot grid contents: random reals, or one class per row, column or 4x4 block (needs --cond; default random).",
-    **_d,
-)
-flags.DEFINE_list(
-    "metrics",
-    None,
-    "Metrics run at every network snapshot: fid50k (needs --inception_weights), ppl_wend (needs "
-    "--vgg16_weights), swd16k, swd1k, ...; '' = none.",
-    **_d,
-)
-flags.DEFINE_string(
-    "inception_weights", None, "Inception file for FID: classify_image_graph_def.pb (2015 graph) or Keras .h5.", **_d
-)
-flags.DEFINE_string("vgg16_weights", None, "LPIPS-VGG16 weights for PPL: vgg16_zhang_perceptual.pkl or .npz.", **_d)
-# Run.
-flags.DEFINE_enum(
-    "strategy",
-    "default",
-    list(STRATEGIES),
-    "tf.distribute strategy: default, one_device, mirrored (all local GPUs), multi_worker (every worker in "
-    "TF_CONFIG, each with all its GPUs) or tpu.",
-    **_d,
-)
-flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --strategy=tpu. Default: the local TPU.", **_d)
-flags.DEFINE_enum(
-    "precision",
-    None,
-    list(PRECISIONS),
-    "Compute dtype of G and D: float32, mixed_float16 (dynamic loss scaling; GPUs) or mixed_bfloat16 "
-    "(TPUs, recent GPUs). Default float32.",
-    **_d,
-)
-flags.DEFINE_integer(
-    "num_fp16_res",
-    None,
-    "With --precision=mixed_*: only the highest N resolutions compute in the 16-bit type (the rest and G's "
-    "mapping in float32). Default: all.",
-    **_d,
-)
-flags.DEFINE_boolean("xla", None, "Compile the training steps with XLA (faster on GPUs, slower on CPUs). Default off.", **_d)
-flags.DEFINE_integer(
-    "max_nonfinite_steps",
-    None,
-    "Stop when this many D or G steps in a row had non-finite losses or gradients, keeping the last good "
-    "snapshot and checkpoint; 0 = never. Default 20.",
-    **_d,
-)
-flags.DEFINE_integer("num_gpus", None, "GPU count for the minibatch tables. Default: the strategy's replicas.", **_d)
-flags.DEFINE_integer("seed", 1000, "Seed of the weights, random draws and data order.", **_d)
-flags.DEFINE_string("result_dir", "results", "Root directory of the runs.", **_d)
-flags.DEFINE_string("desc", None, "Run directory name suffix. Default: sgan-<config>-<N>gpu.", **_d)
-flags.DEFINE_string("resume", None, "Run directory, checkpoint prefix or network .pkl to resume from.", **_d)
-flags.DEFINE_float("resume_kimg", None, "Progress (kimg) assumed when resuming from a pickle.", **_d)
-flags.DEFINE_float("resume_time", None, "Seconds assumed when resuming from a pickle.", **_d)
 flags.DEFINE_boolean("dry_run", False, "Print the resolved configuration as JSON and exit.", **_d)
 
-_SCHED_FLAGS = {
-    "lod_initial_resolution": None,
-    "lod_training_kimg": None,
-    "lod_transition_kimg": None,
-    "minibatch_base": None,
-    "minibatch_dict": int,
-    "max_minibatch_per_gpu": int,
-    "G_lrate_base": None,
-    "D_lrate_base": None,
-    "G_lrate_dict": float,
-    "D_lrate_dict": float,
-    "lrate_rampup_kimg": None,
-    "tick_kimg_base": None,
-    "tick_kimg_dict": float,
+
+class _VocabularyParser(flags.ArgumentParser):
+    """Parses the flag of a :class:`TrainConfig` field with a vocabulary (``--strategy``, ``--precision``, ...).
+
+    The vocabularies live in the modules that own them, which import TensorFlow: they are
+    read when a value is parsed, so ``--help`` stays instant.
+    """
+
+    def __init__(self, field: str):
+        super().__init__()
+        self.field = field
+
+    def parse(self, argument: str) -> str:
+        values = vocabulary(self.field)
+        if argument not in values:
+            raise ValueError(f"value should be one of <{'|'.join(values)}>")
+        return argument
+
+    def flag_type(self) -> str:
+        return "string enum"
+
+
+_DEFINE = {
+    str: flags.DEFINE_string,
+    int: flags.DEFINE_integer,
+    float: flags.DEFINE_float,
+    bool: flags.DEFINE_boolean,
+    list: flags.DEFINE_list,
+    dict: flags.DEFINE_list,  # key=value items.
 }
-_PLAIN_FLAGS = (
-    "data_dir",
-    "resolution",
-    "mirror_augment",
-    "synthetic_images",
-    "G_loss",
-    "D_loss",
-    "optimizer",
-    "D_weight_clip",
-    "total_kimg",
-    "G_smoothing_kimg",
-    "D_repeats",
-    "minibatch_repeats",
-    "reset_opt_for_new_lod",
-    "image_snapshot_ticks",
-    "network_snapshot_ticks",
-    "checkpoint_ticks",
-    "checkpoints_to_keep",
-    "grid_size",
-    "grid_layout",
-    "metrics",
-    "inception_weights",
-    "vgg16_weights",
-    "seed",
-    "result_dir",
-    "desc",
-    "num_gpus",
-    "resume",
-    "resume_kimg",
-    "resume_time",
-    "strategy",
-    "tpu",
-    "precision",
-    "num_fp16_res",
-    "xla",
-    "max_nonfinite_steps",
-)
+
+
+def _preset_settings() -> set[str]:
+    """The fields and schedule arguments some preset sets (their flags default to the preset's value)."""
+    base = TrainConfig()
+    names = set()
+    for name in PRESETS:
+        cfg = preset_config(name, 1)
+        names |= {f.name for f in dataclasses.fields(cfg) if getattr(cfg, f.name) != getattr(base, f.name)}
+        names |= set(cfg.sched_args)
+    return names
+
+
+_PRESET_SET = _preset_settings()
+
+
+def _plain_type(hint) -> type:
+    """The flag type of an annotation: ``int | None`` -> int; ``int | str`` -> str (parsed from text)."""
+    types = [t for t in typing.get_args(hint) if t is not type(None)] or [hint]
+    return types[0] if len(types) == 1 else str
+
+
+def _table_type(hint) -> type | None:
+    """``X`` of a per-resolution table annotated ``Mapping[int, X] | None``; None for other annotations."""
+    for t in (hint, *typing.get_args(hint)):
+        if typing.get_origin(t) is Mapping:
+            return typing.get_args(t)[1]
+    return None
+
+
+def _define(name: str, flag_type: type, default, help_text: str, parser: flags.ArgumentParser | None = None) -> None:
+    """One flag of a setting. Its absl default is None: a flag not given leaves the preset's (or the run's) value."""
+    if name in _PRESET_SET:
+        help_text += " Default: the preset's."
+    elif default not in (None, "", [], {}):
+        help_text += f" Default: {str(default).lower() if isinstance(default, bool) else default}."
+    if parser is not None:
+        flags.DEFINE(parser, name, None, help_text, serializer=flags.ArgumentSerializer(), **_d)
+    else:
+        _DEFINE[flag_type](name, None, help_text, **_d)
+
+
+def _arg_help(fn) -> dict[str, str]:
+    """``{name: text}`` of the ``Args:`` section of a Google-style docstring."""
+    docs, name = {}, None
+    for line in inspect.getdoc(fn).split("Args:\n", 1)[1].splitlines():
+        if not line.startswith("    "):
+            break  # The next section.
+        head, sep, text = line.strip().partition(": ")
+        if not line.startswith("     ") and sep and head.isidentifier():
+            name, docs[head] = head, text
+        elif name:
+            docs[name] += " " + line.strip()
+    return docs
+
+
+def _define_flags() -> tuple[list[str], list[str], dict]:
+    """Defines a flag per :class:`TrainConfig` field and per ``training_schedule`` argument.
+
+    Returns:
+        The plain fields (the flag's value is the field's), the dict fields (``key=value``
+        lists) and ``{schedule argument: value type of its resolution:value table, or None}``.
+    """
+    plain, dicts, hints = [], [], typing.get_type_hints(TrainConfig)
+    for field in dataclasses.fields(TrainConfig):
+        if not field.metadata["flag"]:
+            continue
+        flag_type = _plain_type(hints[field.name])
+        default = field.default_factory() if field.default is dataclasses.MISSING else field.default
+        parser = _VocabularyParser(field.name) if field.metadata["choices"] else None
+        _define(field.name, flag_type, default, field.metadata["help"], parser)
+        if flag_type is dict:
+            dicts.append(field.name)
+        elif field.name != "max_label_size":  # A number or 'full', parsed by resolve_config.
+            plain.append(field.name)
+    sched, hints, docs = {}, typing.get_type_hints(training_schedule), _arg_help(training_schedule)
+    for name, default in SCHEDULE_ARGS.items():
+        sched[name] = table = _table_type(hints[name])
+        help_text = docs[name] + (" As resolution:value items, e.g. 4:128,8:64." if table else "")
+        _define(name, list if table else _plain_type(hints[name]), default, help_text)
+    return plain, dicts, sched
+
+
+_PLAIN_FLAGS, _DICT_FLAGS, _SCHED_FLAGS = _define_flags()
 
 
 def _literal(text: str):
@@ -258,11 +226,8 @@ def _run_config():
 
 def _strategy_args() -> tuple[str, str | None]:
     """``(strategy, tpu)``: the flags, or the resumed run's where the flags are not given."""
-    run_config = _run_config()
-    if run_config is None:
-        return FLAGS.strategy, FLAGS.tpu
-    strategy = FLAGS.strategy if FLAGS["strategy"].present else run_config.strategy
-    return strategy, FLAGS.tpu if FLAGS["tpu"].present else run_config.tpu
+    base = _run_config() or TrainConfig()
+    return tuple(FLAGS[name].value if FLAGS[name].present else getattr(base, name) for name in ("strategy", "tpu"))
 
 
 def resolve_config(replicas: int):
@@ -272,8 +237,6 @@ def resolve_config(replicas: int):
     and no ``--config`` is given, that run's saved configuration; then the recipe, then every
     flag given.
     """
-    from tfstylegan.training.presets import preset_config
-
     sched = {}
     for name, kind in _SCHED_FLAGS.items():
         value = _resolution_table(name, kind) if kind else FLAGS[name].value
@@ -292,12 +255,10 @@ def resolve_config(replicas: int):
         cfg.sched_args.update(recipe.pop("sched"))
         changes.update(recipe)
     for name in _PLAIN_FLAGS:
-        # On a resumed run's configuration only the flags given count (seed, strategy and
-        # result_dir have defaults that must not replace the run's values).
-        if FLAGS[name].present if run_config is not None else FLAGS[name].value is not None:
+        if FLAGS[name].present:
             changes[name] = FLAGS[name].value
     # Dict flags extend the preset's (or recipe's) dicts; a different loss starts from its own defaults.
-    for name in ("G_args", "D_args", "G_loss_args", "D_loss_args"):
+    for name in _DICT_FLAGS:
         base = changes.get(name, getattr(cfg, name))
         loss = name.replace("_args", "")
         if name.endswith("loss_args") and changes.get(loss, getattr(cfg, loss)) != RECIPES.get(FLAGS.recipe, {}).get(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import math
 import os
+import typing
 from collections.abc import Mapping
 
 from tfstylegan.resolution import resolution_log2
@@ -13,12 +15,6 @@ from tfstylegan.schedule import SCHEDULE_ARGS, int_keys, training_schedule
 
 # Network arguments that come from the dataset, not from the configuration.
 DATASET_KWARGS = ("num_channels", "resolution", "label_size")
-# Names training.distribute.make_strategy takes.
-STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras dtype policies of G and D.
-# Snapshot grid contents, as the original: random reals, or one class per row / column / 4x4 block.
-GRID_LAYOUTS = ("random", "row_per_class", "col_per_class", "class4x4")
-OPTIMIZERS = ("adam", "rmsprop")
 
 
 class ConfigError(ValueError):
@@ -40,63 +36,136 @@ def _show(value) -> str:
     return str(value)
 
 
+def setting(default=dataclasses.MISSING, help: str = "", *, factory=None, choices=None, bound=None, flag=True):
+    """A :class:`TrainConfig` field with what the command line and :func:`check_config` need to know.
+
+    Args:
+        default: the default value.
+        help: what the setting does (the help of its command-line flag).
+        factory: a function returning the default (dicts and lists), instead of ``default``.
+        choices: ``'module:NAME'``, the vocabulary the value must come from, kept by the
+            module that owns it (see :func:`vocabulary`).
+        bound: ``(op, limit, expected)``: the value must be a finite number with
+            ``value op limit`` (``op`` is ``'>'`` or ``'>='``; int fields take ints only),
+            else the error says ``expected <expected>``. None is allowed when it is the default.
+        flag: False = no command-line flag of this name.
+    """
+    metadata = dict(help=help, choices=choices, bound=bound, flag=flag)
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+_POSITIVE = (">", 0, "a positive number")
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Everything that defines a training run (the original train.py's option groups, flattened).
 
-    Field names are the command-line flags and, where the original has one, its name.
+    Field names are the command-line flags and, where the original has one, its name. Each
+    field's help, vocabulary and bounds are in its metadata (see :func:`setting`).
     """
 
     # Data.
-    data_dir: str | None = None  # Dataset directory (original TFRecord format); None = built-in synthetic shapes.
-    resolution: int | None = None  # Train at this dataset resolution (<= the dataset's); None = the dataset's.
-    max_label_size: int | str = 0  # 0 = unconditional, 'full' = all label components, N = the first N.
-    mirror_augment: bool = False  # Random horizontal flips of the reals.
-    synthetic_images: int = 1000  # Size of the built-in synthetic dataset (data_dir None).
-    # Networks (the original G_style / D_basic keyword arguments; channels, resolution, labels from the data).
-    G_args: dict = dataclasses.field(default_factory=dict)
-    D_args: dict = dataclasses.field(default_factory=dict)
+    data_dir: str | None = setting(
+        None, "Dataset directory in the original TFRecord format; unset = the built-in 32x32 shapes."
+    )
+    resolution: int | None = setting(None, "Train at this dataset resolution (<= the dataset's); unset = the dataset's.")
+    max_label_size: int | str = setting(
+        0, "Label components to use: 0 = unconditional, N = the first N, 'full' = all (overrides --cond)."
+    )
+    mirror_augment: bool = setting(False, "Random horizontal flips of the reals.")
+    synthetic_images: int = setting(1000, "Images in the built-in dataset (without --data_dir).", bound=(">=", 1, "at least 1 image"))
+    # Networks (the original G_style / D_basic keyword arguments; channels, resolution, labels come from the data).
+    G_args: dict = setting(help="G_style keyword arguments as key=value (e.g. fmap_base=1024).", factory=dict)
+    D_args: dict = setting(help="D_basic keyword arguments as key=value (e.g. mbstd_group_size=2).", factory=dict)
     # Losses and optimizers.
-    G_loss: str = "G_logistic_nonsaturating"
-    G_loss_args: dict = dataclasses.field(default_factory=dict)
-    D_loss: str = "D_logistic_simplegp"
-    D_loss_args: dict = dataclasses.field(default_factory=lambda: {"r1_gamma": 10.0})
-    optimizer: str = "adam"  # 'adam' (the original: beta1 0, beta2 0.99, eps 1e-8) or 'rmsprop'.
-    G_opt_args: dict = dataclasses.field(default_factory=dict)  # Optimizer overrides (beta_1, beta_2, epsilon, rho).
-    D_opt_args: dict = dataclasses.field(default_factory=dict)
-    D_weight_clip: float | None = None  # Clip D's weights to [-c, c] after each update (WGAN); None = off.
-    # Schedule (training_schedule keyword arguments) and length.
-    sched_args: dict = dataclasses.field(default_factory=dict)
-    total_kimg: float = 15000.0  # Length of the run in thousands of real images.
+    G_loss: str = setting(
+        "G_logistic_nonsaturating", "G loss (a tfstylegan.losses function, e.g. G_logistic_nonsaturating, G_wgan)."
+    )
+    G_loss_args: dict = setting(help="G loss parameters as key=value.", factory=dict)
+    D_loss: str = setting("D_logistic_simplegp", "D loss (e.g. D_logistic_simplegp, D_wgan_gp, D_hinge).")
+    D_loss_args: dict = setting(help="D loss parameters as key=value (e.g. r1_gamma=10).", factory=lambda: {"r1_gamma": 10.0})
+    optimizer: str = setting(
+        "adam",
+        "Optimizer of both networks: adam (the original's: beta1 0, beta2 0.99, epsilon 1e-8) or rmsprop.",
+        choices="tfstylegan.training.steps:OPTIMIZERS",
+    )
+    G_opt_args: dict = setting(help="Optimizer overrides (beta_1, beta_2, epsilon; rho, momentum).", factory=dict, flag=False)
+    D_opt_args: dict = setting(help="Optimizer overrides of D.", factory=dict, flag=False)
+    D_weight_clip: float | None = setting(
+        None, "Clip D's weights to [-c, c] after each update (WGAN); unset = off.", bound=(">", 0, "a positive number (or unset)")
+    )
+    # Schedule (training_schedule keyword arguments, one flag each) and length.
+    sched_args: dict = setting(help="training_schedule keyword arguments.", factory=dict, flag=False)
+    total_kimg: float = setting(15000.0, "Length of the run in thousands of real images.", bound=_POSITIVE)
     # Loop.
-    G_smoothing_kimg: float = 10.0  # Half-life of Gs, the moving average of G; 0 = Gs is a copy of G.
-    D_repeats: int = 1  # D updates per G update.
-    minibatch_repeats: int = 4  # Minibatches between re-evaluations of the schedule.
-    reset_opt_for_new_lod: bool = True  # Reset the optimizer state when a new resolution starts fading in.
-    image_snapshot_ticks: int = 1  # Write fakes<kimg>.png every N ticks.
-    network_snapshot_ticks: int = 10  # Write network-snapshot-<kimg>.pkl every N ticks.
-    checkpoint_ticks: int = 1  # Write a full training checkpoint every N ticks.
-    checkpoints_to_keep: int = 3  # Checkpoints kept in <run_dir>/checkpoints.
-    grid_size: str = "1080p"  # Snapshot grid: '1080p', '4k' (sized like the original) or 'WxH' images.
-    grid_layout: str = "random"  # 'random', or by class (conditional runs): 'row_per_class', 'col_per_class', 'class4x4'.
-    metrics: list = dataclasses.field(default_factory=list)  # Run at every network snapshot, e.g. ['fid50k'].
-    inception_weights: str | None = None  # The Inception file the FID metrics need (2015 graph .pb or Keras .h5).
-    vgg16_weights: str | None = None  # The LPIPS-VGG16 weights the PPL metrics need (vgg16_zhang_perceptual.pkl).
+    G_smoothing_kimg: float = setting(
+        10.0, "Half-life of Gs, the moving average of G, in kimg; 0 = Gs is a copy of G.", bound=(">=", 0, "a number >= 0")
+    )
+    D_repeats: int = setting(1, "D updates per G update.", bound=_POSITIVE)
+    minibatch_repeats: int = setting(4, "Minibatches between re-evaluations of the schedule.", bound=_POSITIVE)
+    reset_opt_for_new_lod: bool = setting(True, "Reset the optimizer state when a new resolution starts fading in.")
+    image_snapshot_ticks: int = setting(1, "Write fakes<kimg>.png every N ticks.", bound=_POSITIVE)
+    network_snapshot_ticks: int = setting(10, "Write network-snapshot-<kimg>.pkl every N ticks.", bound=_POSITIVE)
+    checkpoint_ticks: int = setting(1, "Write a full training checkpoint every N ticks.", bound=_POSITIVE)
+    checkpoints_to_keep: int = setting(3, "Checkpoints kept in <run_dir>/checkpoints.", bound=_POSITIVE)
+    grid_size: str = setting("1080p", "Snapshot grid: 1080p, 4k (sized like the original's) or WxH images.")
+    grid_layout: str = setting(
+        "random",
+        "Snapshot grid contents: random reals, or one class per row, column or 4x4 block: row_per_class, "
+        "col_per_class, class4x4 (conditional runs, --cond).",
+        choices="tfstylegan.training.grid:GRID_LAYOUTS",
+    )
+    metrics: list = setting(
+        help="Metrics run at every network snapshot: fid50k (needs --inception_weights), ppl_wend (needs "
+        "--vgg16_weights), swd16k, swd1k, ...; '' = none.",
+        factory=list,
+    )
+    inception_weights: str | None = setting(
+        None, "Inception file for FID: classify_image_graph_def.pb (2015 graph) or Keras .h5."
+    )
+    vgg16_weights: str | None = setting(None, "LPIPS-VGG16 weights for PPL: vgg16_zhang_perceptual.pkl or .npz.")
     # Run.
-    config: str = "custom"  # The preset this configuration started from.
-    seed: int = 1000  # Seed of the weights, every random draw and the data order.
-    result_dir: str = "results"  # Runs go to <result_dir>/<NNNNN>-<desc>/.
-    desc: str = ""  # Run name suffix; '' = derived from the preset and the replica count.
-    strategy: str = "default"  # tf.distribute strategy (see training.distribute.STRATEGIES).
-    tpu: str | None = None  # TPU name or grpc:// address for strategy 'tpu'; None = the local one.
-    precision: str = "float32"  # G and D compute dtype: float32, mixed_float16 (loss scaled), mixed_bfloat16.
-    num_fp16_res: int | None = None  # Only the highest N resolutions in the 16-bit type; None = all of them.
-    xla: bool = False  # Compile the per-replica steps with XLA (jit_compile): faster on GPUs, slower on CPUs.
-    max_nonfinite_steps: int = 20  # Stop after this many bad (skipped, non-finite) D or G steps in a row; 0 = never.
-    num_gpus: int | None = None  # The schedule's GPU count (minibatch tables, rounding); None = replicas.
-    resume: str | None = None  # Run directory, checkpoint prefix or network pickle to resume from.
-    resume_kimg: float = 0.0  # Progress assumed when resuming from a pickle (affects the schedule).
-    resume_time: float = 0.0  # Seconds assumed when resuming from a pickle (affects reporting).
+    config: str = setting("custom", "The preset this configuration started from.", flag=False)
+    seed: int = setting(1000, "Seed of the weights, every random draw and the data order.")
+    result_dir: str = setting("results", "Root directory of the runs: <result_dir>/<NNNNN>-<desc>/.")
+    desc: str = setting("", "Run directory name suffix; empty = sgan-<config>-<N>gpu.")
+    strategy: str = setting(
+        "default",
+        "tf.distribute strategy: default, one_device, mirrored (all local GPUs), multi_worker (every worker in "
+        "TF_CONFIG, each with all its GPUs) or tpu.",
+        choices="tfstylegan.training.distribute:STRATEGIES",
+    )
+    tpu: str | None = setting(None, "TPU name or grpc:// address for --strategy=tpu; unset = the local TPU.")
+    precision: str = setting(
+        "float32",
+        "Compute dtype of G and D: float32, mixed_float16 (dynamic loss scaling; GPUs) or mixed_bfloat16 "
+        "(TPUs, recent GPUs).",
+        choices="tfstylegan.training.precision:PRECISIONS",
+    )
+    num_fp16_res: int | None = setting(
+        None,
+        "With --precision=mixed_*: only the highest N resolutions compute in the 16-bit type (the rest and G's "
+        "mapping in float32); unset = all.",
+        bound=(">=", 0, "a number of resolutions >= 0 (or unset = all)"),
+    )
+    xla: bool = setting(False, "Compile the per-replica steps with XLA (jit_compile): faster on GPUs, slower on CPUs.")
+    max_nonfinite_steps: int = setting(
+        20,
+        "Stop when this many D or G steps in a row had non-finite losses or gradients, keeping the last good "
+        "snapshot and checkpoint; 0 = never.",
+        bound=(">=", 0, "a number of steps >= 0 (0 = never stop)"),
+    )
+    num_gpus: int | None = setting(None, "GPU count of the schedule's minibatch tables; unset = the strategy's replicas.")
+    resume: str | None = setting(None, "Run directory, checkpoint prefix or network .pkl to resume from.")
+    resume_kimg: float = setting(
+        0.0, "Progress (kimg) assumed when resuming from a pickle (affects the schedule).", bound=(">=", 0, "a number >= 0")
+    )
+    resume_time: float = setting(
+        0.0, "Seconds assumed when resuming from a pickle (affects reporting).", bound=(">=", 0, "a number >= 0")
+    )
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -136,6 +205,40 @@ def _power_of_two(value) -> bool:
     return True
 
 
+def vocabulary(field: str) -> tuple[str, ...]:
+    """The values a :class:`TrainConfig` field takes, read from the module that owns them.
+
+    ``strategy``: :data:`training.distribute.STRATEGIES`; ``precision``:
+    :data:`training.precision.PRECISIONS`; ``optimizer``: :data:`training.steps.OPTIMIZERS`;
+    ``grid_layout``: :data:`training.grid.GRID_LAYOUTS`. Those modules import TensorFlow,
+    so they are imported only here, when a value is checked.
+    """
+    module, _, name = _FIELDS[field].metadata["choices"].partition(":")
+    return tuple(getattr(importlib.import_module(module), name))
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def _check_fields(cfg: TrainConfig) -> None:
+    """Every field's vocabulary and bounds, as their metadata state them."""
+    hints = typing.get_type_hints(TrainConfig)
+    for field in dataclasses.fields(cfg):
+        value = getattr(cfg, field.name)
+        if field.metadata.get("choices"):
+            choices = vocabulary(field.name)
+            if value not in choices:
+                raise ConfigError(field.name, value, f"expected one of {', '.join(choices)}")
+        bound = field.metadata.get("bound")
+        if bound is None or (value is None and field.default is None):
+            continue
+        op, limit, expected = bound
+        integer = int in (hints[field.name], *typing.get_args(hints[field.name]))
+        number = isinstance(value, int) if integer else isinstance(value, (int, float)) and math.isfinite(value)
+        if not (number and (value > limit if op == ">" else value >= limit)):
+            raise ConfigError(field.name, value, f"expected {expected}")
+
+
 def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
     """Checks ``cfg`` against the data and the replica count.
 
@@ -145,20 +248,9 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
     Raises:
         ConfigError: naming the field, the value and what was expected.
     """
-    from tfstylegan import losses  # TensorFlow: imported only when checking.
-    from tfstylegan.networks import D_KWARGS, G_KWARGS
-
-    if cfg.strategy not in STRATEGIES:
-        raise ConfigError("strategy", cfg.strategy, f"expected one of {', '.join(STRATEGIES)}")
-    if cfg.precision not in PRECISIONS:
-        raise ConfigError("precision", cfg.precision, f"expected one of {', '.join(PRECISIONS)}")
-    if cfg.num_fp16_res is not None:
-        if not (isinstance(cfg.num_fp16_res, int) and cfg.num_fp16_res >= 0):
-            raise ConfigError("num_fp16_res", cfg.num_fp16_res, "expected a number of resolutions >= 0 (or unset = all)")
-        if cfg.precision == "float32":
-            raise ConfigError("num_fp16_res", cfg.num_fp16_res, "needs --precision=mixed_float16 or mixed_bfloat16")
-    if not (isinstance(cfg.max_nonfinite_steps, int) and cfg.max_nonfinite_steps >= 0):
-        raise ConfigError("max_nonfinite_steps", cfg.max_nonfinite_steps, "expected a number of steps >= 0 (0 = never stop)")
+    _check_fields(cfg)
+    if cfg.num_fp16_res is not None and cfg.precision == "float32":
+        raise ConfigError("num_fp16_res", cfg.num_fp16_res, "needs --precision=mixed_float16 or mixed_bfloat16")
     num_gpus = cfg.num_gpus if cfg.num_gpus is not None else replicas
     if num_gpus != replicas:
         raise ConfigError(
@@ -166,8 +258,16 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
             cfg.num_gpus,
             f"the {cfg.strategy} strategy has {replicas} replica(s); leave --num_gpus unset or set it to {replicas}",
         )
+    _check_networks(cfg)
+    loss_args = _check_losses(cfg)
+    _check_outputs(cfg, data)
+    _check_schedule(cfg, data, replicas, num_gpus)
+    return loss_args
 
-    # Networks.
+
+def _check_networks(cfg: TrainConfig) -> None:
+    from tfstylegan.networks import D_KWARGS, G_KWARGS  # TensorFlow: imported only when checking.
+
     for field, known in (("G_args", G_KWARGS), ("D_args", D_KWARGS)):
         args = getattr(cfg, field)
         for key in args:
@@ -176,7 +276,12 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
             if key not in known:
                 raise ConfigError(field, args, f"unknown argument {key!r}; expected some of {', '.join(sorted(known))}")
 
-    # Losses and optimizers.
+
+def _check_losses(cfg: TrainConfig) -> dict:
+    """The losses and their arguments (returned resolved), and the optimizer's arguments."""
+    from tfstylegan import losses
+    from tfstylegan.training.steps import OPTIMIZERS
+
     resolved = {}
     for net in ("G", "D"):
         name, args = getattr(cfg, f"{net}_loss"), getattr(cfg, f"{net}_loss_args")
@@ -188,59 +293,48 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
             resolved[net] = losses.resolve_loss_args(name, args, net)
         except ValueError as e:
             raise ConfigError(f"{net}_loss_args", args, str(e)) from None
-    if cfg.optimizer not in OPTIMIZERS:
-        raise ConfigError("optimizer", cfg.optimizer, f"expected one of {', '.join(OPTIMIZERS)}")
-    allowed_opt = {"adam": {"beta_1", "beta_2", "epsilon"}, "rmsprop": {"rho", "epsilon", "momentum"}}[cfg.optimizer]
+    allowed = set(OPTIMIZERS[cfg.optimizer][1])
     for field in ("G_opt_args", "D_opt_args"):
-        bad = sorted(set(getattr(cfg, field)) - allowed_opt)
-        if bad:
-            raise ConfigError(field, getattr(cfg, field), f"{cfg.optimizer} takes {', '.join(sorted(allowed_opt))}")
-    if cfg.D_weight_clip is not None and not cfg.D_weight_clip > 0:
-        raise ConfigError("D_weight_clip", cfg.D_weight_clip, "expected a positive number (or unset)")
+        if set(getattr(cfg, field)) - allowed:
+            raise ConfigError(field, getattr(cfg, field), f"{cfg.optimizer} takes {', '.join(sorted(allowed))}")
+    return resolved
 
-    # Loop.
-    positive = ("total_kimg", "D_repeats", "minibatch_repeats", "image_snapshot_ticks", "network_snapshot_ticks")
-    for field in (*positive, "checkpoint_ticks", "checkpoints_to_keep"):
-        value = getattr(cfg, field)
-        if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-            raise ConfigError(field, value, "expected a positive number")
-    if not cfg.G_smoothing_kimg >= 0:
-        raise ConfigError("G_smoothing_kimg", cfg.G_smoothing_kimg, "expected a number >= 0")
-    if cfg.resume_kimg < 0 or cfg.resume_time < 0:
-        field = "resume_kimg" if cfg.resume_kimg < 0 else "resume_time"
-        raise ConfigError(field, getattr(cfg, field), "expected a number >= 0")
+
+def _check_outputs(cfg: TrainConfig, data: DatasetInfo) -> None:
+    """The snapshot grid and the metrics."""
     parse_grid_size(cfg.grid_size, data.resolution)
-    if cfg.grid_layout not in GRID_LAYOUTS:
-        raise ConfigError("grid_layout", cfg.grid_layout, f"expected one of {', '.join(GRID_LAYOUTS)}")
     if cfg.grid_layout != "random" and data.label_size == 0:
         raise ConfigError("grid_layout", cfg.grid_layout, "a class layout needs labels: train with --cond on a labelled dataset")
-    if cfg.metrics:
-        from tfstylegan.metrics.registry import get_metrics, metric_needs
+    if not cfg.metrics:
+        return
+    from tfstylegan.metrics.registry import get_metrics, metric_needs
 
-        try:
-            needs = metric_needs(get_metrics(cfg.metrics))
-        except ValueError as e:
-            raise ConfigError("metrics", ",".join(cfg.metrics), str(e)) from None
-        weights = (
-            ("inception_weights", "features", "the FID metrics need the Inception-v3 weights file (never downloaded)"),
-            ("vgg16_weights", "distance", "the PPL metrics need the LPIPS-VGG16 weights file (never downloaded)"),
+    try:
+        needs = metric_needs(get_metrics(cfg.metrics))
+    except ValueError as e:
+        raise ConfigError("metrics", ",".join(cfg.metrics), str(e)) from None
+    weights = (
+        ("inception_weights", "features", "the FID metrics need the Inception-v3 weights file (never downloaded)"),
+        ("vgg16_weights", "distance", "the PPL metrics need the LPIPS-VGG16 weights file (never downloaded)"),
+    )
+    for field, need, message in weights:
+        if need in needs and not getattr(cfg, field):
+            raise ConfigError(field, None, message)
+        if need in needs and not os.path.isfile(getattr(cfg, field)):
+            raise ConfigError(field, getattr(cfg, field), "no such file")
+    if data.full_resolution not in (None, data.resolution):
+        raise ConfigError(
+            "metrics",
+            ",".join(cfg.metrics),
+            f"the metrics read the dataset at its full resolution ({data.full_resolution}), but this run trains "
+            f"at {data.resolution}; use a dataset written at {data.resolution}",
         )
-        for field, need, message in weights:
-            if need in needs and not getattr(cfg, field):
-                raise ConfigError(field, None, message)
-            if need in needs and not os.path.isfile(getattr(cfg, field)):
-                raise ConfigError(field, getattr(cfg, field), "no such file")
-        if data.full_resolution not in (None, data.resolution):
-            raise ConfigError(
-                "metrics",
-                ",".join(cfg.metrics),
-                f"the metrics read the dataset at its full resolution ({data.full_resolution}), but this run trains "
-                f"at {data.resolution}; use a dataset written at {data.resolution}",
-            )
-    if cfg.synthetic_images < 1:
-        raise ConfigError("synthetic_images", cfg.synthetic_images, "expected at least 1 image")
 
-    # Schedule: every resolution the run can reach must have a usable minibatch.
+
+def _check_schedule(cfg: TrainConfig, data: DatasetInfo, replicas: int, num_gpus: int) -> None:
+    """Every resolution the run can reach must have a usable minibatch, tick and learning rates."""
+    from tfstylegan.networks import D_KWARGS
+
     unknown = sorted(set(cfg.sched_args) - set(SCHEDULE_ARGS))
     if unknown:
         raise ConfigError("sched_args", cfg.sched_args, f"unknown argument(s) {unknown}; expected some of {sorted(SCHEDULE_ARGS)}")
@@ -275,7 +369,6 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
             raise ConfigError("tick_kimg_base", s.tick_kimg, f"{where} the tick length must be positive")
         if not (s.G_lrate >= 0 and s.D_lrate >= 0):
             raise ConfigError("G_lrate_base", s.G_lrate, f"{where} learning rates must be >= 0")
-    return resolved
 
 
 def reachable_schedules(resolution: int, num_gpus: int, sched: Mapping) -> list:

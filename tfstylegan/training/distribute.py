@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
-from tfstylegan.training.config import STRATEGIES, ConfigError
+from tfstylegan.training.config import ConfigError
 
+# The strategies make_strategy creates (--strategy).
+STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
 TF_CONFIG_EXAMPLE = (
     '{"cluster": {"worker": ["host0:12345", "host1:12345"]}, "task": {"type": "worker", "index": 0}}'
 )

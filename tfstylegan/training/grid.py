@@ -55,6 +55,7 @@ class FakesRenderer:
 
 # Class layouts: the cells of one block, (columns, rows); None = the whole row / column.
 CLASS_BLOCKS = {"row_per_class": (None, 1), "col_per_class": (1, None), "class4x4": (4, 4)}
+GRID_LAYOUTS = ("random", *CLASS_BLOCKS)  # --grid_layout: random reals, or by class.
 MAX_CLASS_DRAWS = 1_000_000  # At most this many images are looked at to fill the class blocks (the original's bound).
 
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from tfstylegan.training.config import PRECISIONS
+# The Keras dtype policies G and D can train in (--precision).
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def network_dtype(precision: str, num_fp16_res: int | None) -> str:

@@ -24,31 +24,31 @@ import tensorflow as tf
 from tfstylegan.data.pipeline import process_reals
 from tfstylegan.losses import LossSpec
 from tfstylegan.training import distribute
-from tfstylegan.training.config import OPTIMIZERS
 from tfstylegan.training.graph_options import disable_addn_rewrite
 from tfstylegan.training.precision import DynamicLossScale, uses_loss_scaling
+
+# The optimizers (--optimizer): the Keras class and its arguments (--G_opt_args, --D_opt_args) with
+# their defaults. Adam as the original's TF1 AdamOptimizer (Keras 3 Adam computes the same update);
+# RMSProp as the WGAN paper's.
+OPTIMIZERS = {
+    "adam": ("Adam", dict(beta_1=0.0, beta_2=0.99, epsilon=1e-8)),
+    "rmsprop": ("RMSprop", dict(rho=0.99, epsilon=1e-8, momentum=0.0)),
+}
 
 
 def make_optimizer(kind: str, learning_rate: float, name: str, **kwargs) -> keras.optimizers.Optimizer:
     """The optimizer of one network.
 
     Args:
-        kind: ``'adam'`` (the original: TF1 Adam with ``beta1=0, beta2=0.99, epsilon=1e-8``
-            unless ``kwargs`` say otherwise; Keras 3 Adam computes the same update) or
-            ``'rmsprop'`` (the WGAN paper's, ``rho=0.99, epsilon=1e-8``).
+        kind: a key of :data:`OPTIMIZERS`.
         learning_rate: initial learning rate (the trainer sets it from the schedule).
         name: optimizer name.
-        **kwargs: ``beta_1``, ``beta_2``, ``epsilon`` (Adam) or ``rho``, ``epsilon`` (RMSProp).
+        **kwargs: arguments that replace the defaults in :data:`OPTIMIZERS`.
     """
-    if kind == "adam":
-        args = dict(beta_1=0.0, beta_2=0.99, epsilon=1e-8)
-        args.update(kwargs)
-        return keras.optimizers.Adam(learning_rate, name=name, **args)
-    if kind == "rmsprop":
-        args = dict(rho=0.99, epsilon=1e-8)
-        args.update(kwargs)
-        return keras.optimizers.RMSprop(learning_rate, name=name, **args)
-    raise ValueError(f"unknown optimizer {kind!r}; expected one of {', '.join(OPTIMIZERS)}")
+    if kind not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {kind!r}; expected one of {', '.join(OPTIMIZERS)}")
+    class_name, defaults = OPTIMIZERS[kind]
+    return getattr(keras.optimizers, class_name)(learning_rate, name=name, **{**defaults, **kwargs})
 
 
 def reset_optimizer_state(optimizer: keras.optimizers.Optimizer) -> None:
