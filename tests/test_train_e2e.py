@@ -145,3 +145,20 @@ def test_weight_free_swd_runs_on_network_snapshots(data_dir, tmp_path):
     assert {"Metrics/swd64", "Metrics/swd64_32", "Metrics/swd64_16"} <= set(scalars)
     log = open(os.path.join(run_dir, "log.txt")).read()
     assert log.count("Snapshot metrics swd64 (no Inception weights given") == 1
+
+
+def test_a_configuration_is_checked_once_per_route(data_dir, tmp_path, monkeypatch):
+    """Trainer(cfg) checks cfg; Trainer(checked) takes what check_config returned (the command line's route)."""
+    from tfstylegan.training import trainer as trainer_module
+    from tfstylegan.training.config import check_config
+    from tfstylegan.training.training_set import dataset_info
+
+    calls = []
+    monkeypatch.setattr(trainer_module, "check_config", lambda *args: calls.append(args) or check_config(*args))
+    cfg = _config(data_dir, tmp_path)
+    run = Trainer(cfg)
+    assert len(calls) == 1 and run.checked.loss_args["D"]["r1_gamma"] == 10.0
+    checked = check_config(cfg, dataset_info(cfg), 1)
+    assert Trainer(checked).checked is checked and len(calls) == 1
+    with pytest.raises(ValueError, match="checked for 2 replica"):
+        Trainer(check_config(cfg, dataset_info(cfg), 2))

@@ -66,7 +66,7 @@ def test_image_grid_layout_and_rounding():
 def test_check_config_minibatch_rules():
     info = DatasetInfo("x", 32, 3, 0, 100)
     ok = TrainConfig(sched_args=dict(minibatch_base=8, lod_initial_resolution=4))
-    assert check_config(ok, info, 2)["D"]["r1_gamma"] == 10.0
+    assert check_config(ok, info, 2).loss_args["D"]["r1_gamma"] == 10.0
     # 10 images over 2 replicas: 5 per replica, not a multiple of the stddev group (4).
     with pytest.raises(ConfigError, match="each replica gets 5 images"):
         check_config(ok.replace(sched_args=dict(minibatch_base=10)), info, 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -129,6 +130,19 @@ def training_schedule(
         kimg=kimg, lod=lod, resolution=int(cur_resolution), minibatch=int(minibatch),
         G_lrate=float(G_lrate), D_lrate=float(D_lrate), tick_kimg=tick_kimg,
     )
+
+
+def reachable_schedules(resolution: int, num_gpus: int, sched: Mapping) -> list[TrainingSchedule]:
+    """One schedule entry per resolution a run can train (the stable phase of each level)."""
+    log2 = int(math.log2(resolution))
+    first_lod = max(log2 - int(math.log2(sched["lod_initial_resolution"])), 0)
+    phase_dur = sched["lod_training_kimg"] + sched["lod_transition_kimg"]
+    lods = range(first_lod, -1, -1) if phase_dur > 0 else [first_lod]
+    # Phase p (from the start) trains lod first_lod - p from kimg p * phase_dur on.
+    return [
+        training_schedule(int(round((first_lod - lod) * phase_dur * 1000)), resolution, num_gpus, **sched)
+        for lod in lods
+    ]
 
 
 # The keyword arguments of training_schedule beyond (cur_nimg, resolution, num_gpus), with their defaults:

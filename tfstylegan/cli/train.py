@@ -302,7 +302,6 @@ def _main(argv: Sequence[str]) -> None:
         raise app.UsageError(f"unexpected arguments {argv[1:]}; every option is a --flag")
     _setup_logging()
     from tfstylegan.training import distribute
-    from tfstylegan.training.checkpoint import locate_resume
     from tfstylegan.training.config import check_config
     from tfstylegan.training.training_set import dataset_info
 
@@ -311,19 +310,14 @@ def _main(argv: Sequence[str]) -> None:
         strategy = distribute.make_strategy(strategy_name, tpu=tpu)
         replicas = distribute.num_replicas(strategy)
         cfg = resolve_config(replicas)
-        info = dataset_info(cfg)
-        loss_args = check_config(cfg, info, replicas)
-        if cfg.resume:
-            locate_resume(cfg.resume)
+        checked = check_config(cfg, dataset_info(cfg), replicas)
         if FLAGS.dry_run:
-            extra = dict(dataset=info.__dict__, replicas=replicas, resolved_num_gpus=cfg.num_gpus or replicas)
-            extra["resolved_loss_args"] = loss_args
-            print(cfg.to_json(**extra))
+            print(checked.to_json())
             return
         from tfstylegan.training.run_dir import checkpoint_dir
         from tfstylegan.training.trainer import Trainer
 
-        trainer = Trainer(cfg, strategy)
+        trainer = Trainer(checked, strategy)
         run_dir = trainer.train()
     except ConfigError as e:
         raise app.UsageError(str(e)) from None

@@ -11,7 +11,7 @@ import typing
 from collections.abc import Mapping
 
 from tfstylegan.resolution import resolution_log2
-from tfstylegan.schedule import SCHEDULE_ARGS, int_keys, training_schedule
+from tfstylegan.schedule import SCHEDULE_ARGS, int_keys, reachable_schedules
 
 # Network arguments that come from the dataset, not from the configuration.
 DATASET_KWARGS = ("num_channels", "resolution", "label_size")
@@ -213,11 +213,8 @@ def vocabulary(field: str) -> tuple[str, ...]:
     ``grid_layout``: :data:`training.grid.GRID_LAYOUTS`. Those modules import TensorFlow,
     so they are imported only here, when a value is checked.
     """
-    module, _, name = _FIELDS[field].metadata["choices"].partition(":")
+    module, _, name = TrainConfig.__dataclass_fields__[field].metadata["choices"].partition(":")
     return tuple(getattr(importlib.import_module(module), name))
-
-
-_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
 
 def _check_fields(cfg: TrainConfig) -> None:
@@ -239,11 +236,39 @@ def _check_fields(cfg: TrainConfig) -> None:
             raise ConfigError(field.name, value, f"expected {expected}")
 
 
-def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
-    """Checks ``cfg`` against the data and the replica count.
+@dataclasses.dataclass(frozen=True)
+class CheckedConfig:
+    """A configuration that :func:`check_config` accepted for a dataset and a replica count.
 
-    Returns:
-        The resolved loss arguments ``{'G': {...}, 'D': {...}}``.
+    Attributes:
+        cfg: the configuration.
+        data: the dataset it was checked against.
+        replicas: the replica count it was checked for.
+        loss_args: the resolved loss arguments ``{'G': {...}, 'D': {...}}``.
+    """
+
+    cfg: TrainConfig
+    data: DatasetInfo
+    replicas: int
+    loss_args: dict
+
+    @property
+    def num_gpus(self) -> int:
+        """The schedule's GPU count: ``cfg.num_gpus``, or the replicas."""
+        return self.cfg.num_gpus or self.replicas
+
+    def to_json(self, data: DatasetInfo | None = None, **extra) -> str:
+        """The configuration and what it resolved (``--dry_run`` prints it; ``config.json`` adds ``extra``)."""
+        dataset = dataclasses.asdict(data or self.data)
+        resolved = dict(dataset=dataset, replicas=self.replicas, resolved_num_gpus=self.num_gpus, **extra)
+        return self.cfg.to_json(**resolved, resolved_loss_args=self.loss_args)
+
+
+def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> CheckedConfig:
+    """Checks ``cfg`` against the data and the replica count: the one check of a configuration.
+
+    The command line calls it once (for ``--dry_run`` and for the run, whose :class:`Trainer`
+    takes the result); ``Trainer(cfg)`` calls it for a plain :class:`TrainConfig`.
 
     Raises:
         ConfigError: naming the field, the value and what was expected.
@@ -262,7 +287,11 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> dict:
     loss_args = _check_losses(cfg)
     _check_outputs(cfg, data)
     _check_schedule(cfg, data, replicas, num_gpus)
-    return loss_args
+    if cfg.resume:
+        from tfstylegan.training.checkpoint import locate_resume
+
+        locate_resume(cfg.resume)
+    return CheckedConfig(cfg, data, replicas, loss_args)
 
 
 def _check_networks(cfg: TrainConfig) -> None:
@@ -369,19 +398,6 @@ def _check_schedule(cfg: TrainConfig, data: DatasetInfo, replicas: int, num_gpus
             raise ConfigError("tick_kimg_base", s.tick_kimg, f"{where} the tick length must be positive")
         if not (s.G_lrate >= 0 and s.D_lrate >= 0):
             raise ConfigError("G_lrate_base", s.G_lrate, f"{where} learning rates must be >= 0")
-
-
-def reachable_schedules(resolution: int, num_gpus: int, sched: Mapping) -> list:
-    """One schedule entry per resolution a run can train (the stable phase of each level)."""
-    log2 = int(math.log2(resolution))
-    first_lod = max(log2 - int(math.log2(sched["lod_initial_resolution"])), 0)
-    phase_dur = sched["lod_training_kimg"] + sched["lod_transition_kimg"]
-    lods = range(first_lod, -1, -1) if phase_dur > 0 else [first_lod]
-    # Phase p (from the start) trains lod first_lod - p from kimg p * phase_dur on.
-    return [
-        training_schedule(int(round((first_lod - lod) * phase_dur * 1000)), resolution, num_gpus, **sched)
-        for lod in lods
-    ]
 
 
 def parse_grid_size(size: str, resolution: int) -> tuple[int, int]:

@@ -15,7 +15,6 @@ whose steps stay non-finite stops without saving the diverged state (see
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 import types
@@ -38,7 +37,7 @@ from tfstylegan.training.checkpoint import (
     progress_values,
     stored_objects,
 )
-from tfstylegan.training.config import ConfigError, TrainConfig, check_config, parse_grid_size
+from tfstylegan.training.config import CheckedConfig, ConfigError, TrainConfig, check_config, parse_grid_size
 from tfstylegan.training.feed import RealFeed
 from tfstylegan.training.guard import NonFiniteGuard
 from tfstylegan.training.report import RunLog, Tick, TickStats, format_time, peak_memory, write_scalars
@@ -65,7 +64,8 @@ class Trainer:
     """One training run.
 
     Args:
-        cfg: the configuration (checked against the data and the strategy here).
+        cfg: the configuration, checked here against the data and the strategy; or what
+            :func:`~tfstylegan.training.config.check_config` returned for this strategy.
         strategy: a ``tf.distribute`` strategy; None = ``cfg.strategy``.
         training_set: an opened dataset; None = the one ``cfg`` names.
         metric_features: the Inception features of FID metrics (tests pass a stand-in);
@@ -78,13 +78,14 @@ class Trainer:
 
     def __init__(
         self,
-        cfg: TrainConfig,
+        cfg: TrainConfig | CheckedConfig,
         strategy: tf.distribute.Strategy | None = None,
         training_set=None,
         metric_features=None,
         metric_distance=None,
     ):
-        self.cfg = cfg
+        checked = cfg if isinstance(cfg, CheckedConfig) else None
+        self.cfg = cfg = checked.cfg if checked else cfg
         self.metric_features = metric_features  # An InceptionFeatures; None = built from cfg when needed.
         self.metric_distance = metric_distance  # An LPIPS distance; None = built from cfg when needed.
         self._metrics_announced = False  # The tick log names weight-free snapshot metrics once.
@@ -96,8 +97,11 @@ class Trainer:
             training_set = open_training_set(cfg, worker=self.worker)
         self.training_set = training_set
         self.info = info_of(self.training_set)
-        self.loss_args = check_config(cfg, self.info, self.replicas)
-        self.num_gpus = cfg.num_gpus or self.replicas
+        self.checked = checked or check_config(cfg, self.info, self.replicas)
+        if self.checked.replicas != self.replicas:
+            raise ValueError(f"cfg was checked for {self.checked.replicas} replica(s); the strategy has {self.replicas}")
+        self.loss_args = self.checked.loss_args
+        self.num_gpus = self.checked.num_gpus
         self.G_loss = losses.get_loss(cfg.G_loss, "G")
         self.D_loss = losses.get_loss(cfg.D_loss, "D")
         self.run_dir = None
@@ -266,14 +270,7 @@ class Trainer:
         self.data_state.iterator = self.feed.iterator
 
     def _write_config(self) -> None:
-        extra = dict(
-            dataset=dataclasses.asdict(self.info),
-            replicas=self.replicas,
-            resolved_num_gpus=self.num_gpus,
-            workers=self.num_workers,
-            resolved_loss_args=self.loss_args,
-        )
-        write_config(self.run_dir, self.cfg.to_json(**extra))
+        write_config(self.run_dir, self.checked.to_json(self.info, workers=self.num_workers))
 
     def _save_pkl(self, name: str) -> None:
         from tfstylegan.legacy.network_pkl import save_network_pkl
