@@ -12,28 +12,61 @@ from __future__ import annotations
 import os
 
 import tensorflow as tf
+from absl import logging
 
 from tfstylegan.paths import join
 from tfstylegan.training import run_dir
 from tfstylegan.training.config import ConfigError
 
+# Checkpoint objects that older runs' checkpoints lack; they keep their initial values then.
+_ADDED_LATER = ("loss_scale_D", "loss_scale_G", "data_shards")
+_MISMATCH = "the checkpoint does not fit this configuration (leave out --config to use its run's own, or give that run's flags)"
 
-class Progress(tf.Module):
-    """The loop counters, as variables so they are saved with everything else.
 
-    Create it inside ``strategy.scope()``.
+class Progress:
+    """The loop counters: saved with everything else, and read without pulling values from TensorFlow.
+
+    :attr:`saved` holds them as variables (on the host CPU, outside any strategy) under the
+    names every checkpoint has used; the loop reads the same values as Python numbers,
+    ``progress["cur_nimg"]``, every minibatch group. Every change goes through :meth:`set`,
+    which assigns the variable and the number together; after a checkpoint restored the
+    variables, :meth:`reload` reads them once.
+
+    The counters: ``cur_nimg`` (real images shown), ``cur_tick`` (ticks completed),
+    ``tick_start_nimg`` (images shown when the current tick started), ``prev_lod`` (the lod
+    of the last minibatch group), ``total_time`` (training seconds at the last tick),
+    ``data_level`` and ``data_minibatch`` (the level and global minibatch of the saved data
+    iterator).
     """
 
+    _DEFAULTS = dict(
+        cur_nimg=0, cur_tick=0, tick_start_nimg=0, prev_lod=-1.0, total_time=0.0, data_level=-1, data_minibatch=0
+    )
+
     def __init__(self):
-        super().__init__(name="progress")
-        int64 = dict(dtype=tf.int64, trainable=False)
-        self.cur_nimg = tf.Variable(0, name="cur_nimg", **int64)  # Real images shown.
-        self.cur_tick = tf.Variable(0, name="cur_tick", **int64)  # Ticks completed.
-        self.tick_start_nimg = tf.Variable(0, name="tick_start_nimg", **int64)
-        self.prev_lod = tf.Variable(-1.0, name="prev_lod", dtype=tf.float64, trainable=False)
-        self.total_time = tf.Variable(0.0, name="total_time", dtype=tf.float64, trainable=False)  # Seconds.
-        self.data_level = tf.Variable(-1, name="data_level", **int64)  # Level of the saved data iterator.
-        self.data_minibatch = tf.Variable(0, name="data_minibatch", **int64)  # Its global minibatch.
+        self.saved = tf.Module(name="progress")
+        with tf.device("/cpu:0"):
+            for name, value in self._DEFAULTS.items():
+                dtype = tf.float64 if isinstance(value, float) else tf.int64
+                setattr(self.saved, name, tf.Variable(value, name=name, dtype=dtype, trainable=False))
+        self._numbers = dict(self._DEFAULTS)
+
+    def __getitem__(self, name: str) -> int | float:
+        return self._numbers[name]
+
+    def set(self, **values) -> None:
+        """Sets counters (variable and number alike), e.g. ``set(cur_nimg=..., total_time=...)``."""
+        for name, value in values.items():
+            getattr(self.saved, name).assign(value)
+            self._numbers[name] = type(self._DEFAULTS[name])(value)
+
+    def reload(self) -> None:
+        """Takes the numbers from the variables (after a checkpoint restored them)."""
+        self._numbers = {name: getattr(self.saved, name).numpy().item() for name in self._DEFAULTS}
+
+    def values(self) -> dict:
+        """``{name: value}`` of every counter (as :func:`progress_values` reads a checkpoint's)."""
+        return dict(self._numbers)
 
 
 class NetworkWeights(tf.Module):
@@ -57,6 +90,107 @@ class DataState(tf.Module):
     def __init__(self):
         super().__init__(name="data")
         self.iterator = None
+
+
+class TrainingState:
+    """What a run's checkpoints hold, under the object names every checkpoint of the project used.
+
+    Args:
+        networks: ``(G, D, Gs)``.
+        steps: the run's :class:`~tfstylegan.training.steps.TrainSteps` (optimizers, skip
+            counters, loss scales).
+        rng: the training random generator.
+        num_workers: the input pipelines of this run (one per worker), saved as ``data_shards``.
+    """
+
+    def __init__(self, networks, steps, rng: tf.random.Generator, num_workers: int):
+        self.networks = tuple(networks)
+        self.num_workers = int(num_workers)
+        self.progress = Progress()
+        with tf.device("/cpu:0"):
+            # Input pipelines the saved data iterators belong to (one per worker).
+            self.data_shards = tf.Variable(self.num_workers, dtype=tf.int64, trainable=False, name="data_shards")
+        self.data = DataState()
+        G, D, Gs = (NetworkWeights(net) for net in self.networks)
+        self.objects = dict(
+            G=G,
+            D=D,
+            Gs=Gs,
+            G_opt=steps.G.optimizer,
+            D_opt=steps.D.optimizer,
+            rng=rng,
+            progress=self.progress.saved,
+            skipped_D=steps.D.skipped,
+            skipped_G=steps.G.skipped,
+            loss_scale_D=steps.D.loss_scale,
+            loss_scale_G=steps.G.loss_scale,
+            data_shards=self.data_shards,
+        )
+        self.checkpoint = tf.train.Checkpoint(**self.objects, data=self.data)
+
+    def follow(self, feed) -> None:
+        """Saves the data position of ``feed``'s current pipeline from now on (call when it changes)."""
+        self.data.iterator = feed.iterator
+        self.progress.set(data_level=feed.level, data_minibatch=feed.minibatch)
+
+    def restore(self, prefix: str, feed, worker: int = 0, chief: bool = True) -> None:
+        """Restores the checkpoint at ``prefix`` into this run (``feed`` gets the saved data pipeline).
+
+        A worker's data iterator is its own: a worker other than the chief restores it only
+        from its own checkpoint (``checkpoints/worker-<i>``) of a run with as many input
+        pipelines. Otherwise this worker's data order restarts (its shard stays disjoint
+        from the others').
+
+        Raises:
+            ConfigError: the checkpoint does not fit this run's networks or data.
+        """
+        values = progress_values(prefix)
+        own = chief or run_dir.worker_of_checkpoint(prefix) == worker
+        with_data = own and int(values.get("data_shards", 1)) == self.num_workers
+        if with_data and values.get("data_level", -1) >= 0:  # Rebuild the saved pipeline, then restore its state.
+            try:
+                feed.configure(int(values["data_minibatch"]), float(values["data_level"]))
+            except ValueError as e:
+                raise ConfigError("resume", prefix, f"{_MISMATCH}: {e}") from None
+            self.data.iterator = feed.iterator
+        elif not with_data:
+            logging.warning(
+                "Worker %d: %s holds no data iterator of this worker's shard (saved by another worker, or with "
+                "%d input pipelines instead of %d); its data order restarts",
+                worker, prefix, int(values.get("data_shards", 1)), self.num_workers,
+            )
+        stored = stored_objects(prefix)
+        objects = {k: v for k, v in self.objects.items() if k in stored or k not in _ADDED_LATER}
+        # A new Checkpoint object: its save counter is not the one later saves count on.
+        checkpoint = tf.train.Checkpoint(**objects, data=self.data) if with_data else tf.train.Checkpoint(**objects)
+        try:
+            status = checkpoint.restore(prefix)
+            if not with_data:
+                status.expect_partial()
+            status.assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            raise ConfigError("resume", prefix, f"{_MISMATCH}: {e}") from None
+        self.progress.reload()
+        self.data_shards.assign(self.num_workers)
+
+    def load_pickle(self, path: str, kimg: float, seconds: float) -> None:
+        """Loads the weights of a network pickle; the progress becomes ``kimg`` and ``seconds`` (as the original).
+
+        Raises:
+            ConfigError: the pickle's networks do not match this run's.
+        """
+        from tfstylegan.legacy.network_pkl import load_network_pkl
+
+        for mine, theirs, name in zip(self.networks, load_network_pkl(path), ("G", "D", "Gs")):
+            if [tuple(w.shape) for w in mine.weights] != [tuple(w.shape) for w in theirs.weights]:
+                diff = {k: (v, mine.cfg.__dict__.get(k)) for k, v in theirs.cfg.__dict__.items() if mine.cfg.__dict__.get(k) != v}
+                raise ConfigError(
+                    "resume", path, f"its {name} does not match this configuration; (pickle, config) values differ: {diff}"
+                )
+            for dst, src in zip(mine.weights, theirs.weights):
+                dst.assign(src.numpy())
+        nimg = int(kimg * 1000)
+        self.progress.set(cur_nimg=nimg, tick_start_nimg=nimg, total_time=float(seconds))
 
 
 def progress_values(prefix: str) -> dict:

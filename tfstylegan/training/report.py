@@ -82,6 +82,38 @@ class TickStats:
         return means, skips
 
 
+class TickTimer:
+    """The wall clock of the ticks, as the original reports it.
+
+    A tick's time runs from the end of the previous tick's maintenance (snapshots,
+    checkpoints, ...) to the end of its last minibatch group; the maintenance is reported
+    with the next tick. The first tick's maintenance is the set-up time before training.
+
+    Args:
+        setup_start: when the run started (``time.time()``).
+        offset: training time of the run before this process (a resumed run's).
+    """
+
+    def __init__(self, setup_start: float, offset: float = 0.0):
+        self.loop_start = self.tick_start = self.tick_end = time.time()
+        self.maintenance = self.loop_start - setup_start
+        self.offset = offset
+
+    def end_tick(self) -> tuple[float, float]:
+        """``(seconds of this tick, total training seconds of the run)``."""
+        self.tick_end = time.time()
+        return self.tick_end - self.tick_start, self.total(self.tick_end)
+
+    def start_tick(self) -> None:
+        """After the maintenance: the next tick starts."""
+        self.tick_start = time.time()
+        self.maintenance = self.tick_start - self.tick_end
+
+    def total(self, now: float | None = None) -> float:
+        """Training seconds of the run up to ``now`` (default: now)."""
+        return self.offset + (time.time() if now is None else now) - self.loop_start
+
+
 @dataclasses.dataclass(frozen=True)
 class Tick:
     """What one tick reports.
@@ -166,4 +198,4 @@ def write_scalars(writer: tf.summary.SummaryWriter, scalars: dict, step: int) ->
             tf.summary.scalar(k, v, step=step)
 
 
-__all__ = ["RunLog", "Tick", "TickStats", "format_time", "peak_memory", "write_scalars"]
+__all__ = ["RunLog", "Tick", "TickStats", "TickTimer", "format_time", "peak_memory", "write_scalars"]

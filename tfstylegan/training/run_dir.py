@@ -34,6 +34,7 @@ LOG_TXT = "log.txt"
 REALS_PNG = "reals.png"
 FINAL_PKL = "network-final.pkl"
 CHECKPOINTS = "checkpoints"
+METRICS_CACHE = "_metrics-cache"  # In <result_dir>: the datasets' reference statistics, shared by the runs.
 _RUN_RE = re.compile(r"(\d+)-.*")  # <NNNNN>-<desc>
 _PKL_RE = re.compile(r"network-(?:snapshot-(\d+)|final)\.pkl")  # network-snapshot-<kimg>.pkl, network-final.pkl
 _WORKER_RE = re.compile(r"worker-(\d+)")  # checkpoints/worker-<i>

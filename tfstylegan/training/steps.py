@@ -27,6 +27,8 @@ from tfstylegan.training import distribute
 from tfstylegan.training.graph_options import disable_addn_rewrite
 from tfstylegan.training.precision import DynamicLossScale, uses_loss_scaling
 
+DRANGE_NET = (-1, 1)  # The networks' image range.
+
 # The optimizers (--optimizer): the Keras class and its arguments (--G_opt_args, --D_opt_args) with
 # their defaults. Adam as the original's TF1 AdamOptimizer (Keras 3 Adam computes the same update);
 # RMSProp as the WGAN paper's.
@@ -174,7 +176,7 @@ class TrainSteps:
         random_labels: Callable[[int, tf.random.Generator], tf.Tensor],
         mirror_augment: bool = False,
         drange_data: Sequence[float] = (0, 255),
-        drange_net: Sequence[float] = (-1, 1),
+        drange_net: Sequence[float] = DRANGE_NET,
         G_smoothing_kimg: float = 10.0,
         D_weight_clip: float | None = None,
         precision: str = "float32",
@@ -314,6 +316,20 @@ class TrainSteps:
         )
         ok = distribute.first_replica(self.strategy, ok)
         return self._after_step(distribute.reduce_sum(self.strategy, loss), ok, self.G)
+
+    def set_schedule(self, lod: float, G_lrate: float, D_lrate: float, reset_optimizers: bool = False) -> None:
+        """Puts a minibatch group's lod and learning rates into their variables (no retrace).
+
+        Args:
+            lod: the level of detail of G and D (Gs copies G's in the Gs update).
+            G_lrate, D_lrate: the learning rates.
+            reset_optimizers: first zero both optimizers' state (a new resolution fades in).
+        """
+        for update, lrate in ((self.G, G_lrate), (self.D, D_lrate)):
+            if reset_optimizers:
+                reset_optimizer_state(update.optimizer)
+            update.net.lod.assign(lod)
+            update.optimizer.learning_rate.assign(lrate)
 
     def bad_steps(self) -> tf.Tensor:
         """The longer of the D and G runs of bad steps (an int64 scalar; reading it does not wait)."""
