@@ -3,21 +3,28 @@
 Modules, from the inside out:
 
 - :mod:`~tfstylegan.training.steps`: :class:`TrainSteps`, the compiled per-replica D and G
-  updates (losses over the global batch, the non-finite skip, the Gs moving average).
+  updates (losses over the global batch, the non-finite skip, the Gs moving average), the
+  optimizers; one :class:`NetworkUpdate` per network.
 - :mod:`~tfstylegan.training.precision`: mixed-precision policies, float16's dynamic loss
   scale, float16 for the highest resolutions only.
 - :mod:`~tfstylegan.training.distribute`: the only strategy-aware code (strategy creation,
   including multi-worker and TPU; workers and data shards; splitting a minibatch over
-  replicas; the replica-consistent skip; chief / checkpoint directories).
+  replicas; the replica-consistent skip; the chief).
 - :mod:`~tfstylegan.training.guard`: stopping a diverged run without saving its state.
 - :mod:`~tfstylegan.training.feed`, :mod:`~tfstylegan.training.training_set`: real minibatches per
   level of detail; the dataset a configuration names (or the built-in shapes).
-- :mod:`~tfstylegan.training.checkpoint`: what a full checkpoint holds; locating a resume source.
-- :mod:`~tfstylegan.training.grid`: snapshot image grids.
+- :mod:`~tfstylegan.training.checkpoint`: the loop counters (:class:`Progress`), what a full
+  checkpoint holds and how it is restored; locating a resume source.
+- :mod:`~tfstylegan.training.run_dir`: the run directory: its number, the names of what a run
+  writes, ``config.json``, the latest snapshot.
+- :mod:`~tfstylegan.training.grid`, :mod:`~tfstylegan.training.outputs`,
+  :mod:`~tfstylegan.training.report`: snapshot image grids; writing grids, pickles, metrics,
+  TensorBoard and checkpoints; the tick line, its scalars, durations and memory.
 - :mod:`~tfstylegan.training.config`, :mod:`~tfstylegan.training.presets`: :class:`TrainConfig`
-  and its checks; the original train.py configurations and ``tiny``.
+  (each field with its flag's help, vocabulary and bounds) and :func:`check_config`, the one
+  check of a configuration; the original train.py configurations and ``tiny``.
 - :mod:`~tfstylegan.training.trainer`: :class:`Trainer`, the host loop (schedule, ticks,
-  logs, TensorBoard, snapshots, checkpoints, resume).
+  resume).
 - :mod:`~tfstylegan.training.graph_audit`, :mod:`~tfstylegan.training.loop_audit`: checks for
   GPU readiness that run on a CPU: the dtype and FLOPs of every convolution of a traced
   step; the retraces and host syncs of a training run.
