@@ -94,9 +94,28 @@ def _state(st):
     return nets + [v.numpy() for opt in (st.G.optimizer, st.D.optimizer) for v in opt.variables]
 
 
+def _adam_drift_bound(opt, steps: range) -> float:
+    """The most one weight of two runs can drift apart over Adam ``steps`` (step numbers), whatever the gradients.
+
+    With ``beta_1 = 0`` the first moment is the gradient, and the second moment is at least
+    ``(1 - beta_2) * g**2``, so step ``t`` moves a weight by at most
+    ``lr * sqrt(1 - beta_2**t) / sqrt(1 - beta_2)``: a near-sign step. Where a gradient is
+    rounding noise (a sum of terms that cancel), its sign depends on the reduction order,
+    and two runs can step in opposite directions.
+    """
+    lr, beta_2 = float(opt.learning_rate.numpy()), float(opt.beta_2)
+    assert float(opt.beta_1) == 0.0
+    return sum(2 * lr * np.sqrt((1 - beta_2**t) / (1 - beta_2)) for t in steps)
+
+
+def _first_moments(opt) -> list[np.ndarray]:
+    """Adam's first moments, one per trainable weight (with ``beta_1 = 0``: the last gradients)."""
+    return [v.numpy() for v in opt.variables if v.name.endswith("_momentum")]
+
+
 @pytest.mark.slow
 def test_one_device_and_mirrored_give_the_same_weights(rgb32):
-    """Three D + G steps on one device and on two mirrored replicas end with the same weights.
+    """One device and two mirrored replicas compute the same gradients, losses and (nearly) weights.
 
     Both see the same random draws (:class:`GlobalDraws`) and the same real minibatch of
     8. Row ``i`` of the global batch belongs to replica ``i % 2``, so each replica gets
@@ -104,15 +123,22 @@ def test_one_device_and_mirrored_give_the_same_weights(rgb32):
     groups its 8 rows as ``i mod (8 / 4)``, i.e. ``{0, 2, 4, 6}`` and ``{1, 3, 5, 7}``,
     which are exactly the two replicas' minibatches, each one group of 4.
 
-    The original's initialisation is degenerate at G's 4x4 layer (a constant of ones and
-    zero noise strengths: instance norm of a spatially constant input), where the bias
-    gradient is pure rounding noise that Adam turns into a full +-lr step in a random
-    direction. Both runs therefore start from a random constant and noise strengths, as
-    a network that has trained a little.
+    The first D + G step runs at learning rate 0: the weights stay where they are, and
+    Adam's first moments hold the gradients (``beta_1 = 0``), which must agree to 1e-5 of
+    their scale, as must the losses. Three steps at the learning rate follow. Their losses
+    must still agree to 1e-5; the weights only within :func:`_adam_drift_bound`, since a
+    gradient that is rounding noise becomes a full step of either sign, and the two
+    strategies sum in different orders. The original's initialisation is degenerate at
+    G's 4x4 layer (a constant of ones and zero noise strengths: instance norm of a
+    spatially constant input), where every bias gradient is such noise: both runs start
+    from a random constant and noise strengths, as a network that has trained a little.
     """
     cpus = tf.config.list_logical_devices("CPU")
     if len(cpus) < 2:
         pytest.skip("needs two logical CPUs (set up by conftest)")
+    # tf.data combines the shuffle seed with TensorFlow's global seed, which any earlier
+    # Trainer or test leaves set (keras.utils.set_random_seed): fix it for this minibatch.
+    tf.random.set_seed(1)
     reals, labels = next(iter(rgb32.as_dataset(8, lod=1, seed=3)))
     results, initial = {}, None
     for name, strategy in (
@@ -127,29 +153,52 @@ def test_one_device_and_mirrored_give_the_same_weights(rgb32):
                 w.assign(init.normal(0, 1 if w.path.endswith("const") else 0.2, w.shape).astype(np.float32))
         for a, b in zip(st.Gs.weights, st.G.net.weights):
             a.assign(b)
-        initial = initial or [w.numpy() for net in (st.G.net, st.D.net, st.Gs) for w in net.weights]  # Same for both.
+        start = [w.numpy() for net in (st.G.net, st.D.net, st.Gs) for w in net.weights]
+        initial = initial or start
+        assert all(np.array_equal(a, b) for a, b in zip(initial, start))  # Both runs start alike.
+        trainables = [w for net in (st.G.net, st.D.net, st.Gs) for w in net.trainable_weights]
+        before = [w.numpy() for w in trainables]
         inputs = strategy.experimental_distribute_values_from_function(
             lambda ctx, r=replicas: (reals[ctx.replica_id_in_sync_group :: r], labels[ctx.replica_id_in_sync_group :: r])
         )
-        for step in range(3):
+        opts = (st.D.optimizer, st.G.optimizer)
+        steps_out = []
+        for step in range(4):
+            for opt in opts:
+                opt.learning_rate.assign(0.0 if step == 0 else 0.002)
             st.rng.step.assign(step)
             out = st.d_step(*inputs)
             out.update(st.g_step(8 // replicas, 1))
             assert all(np.isfinite(float(v)) for v in out.values()) and int(out["Loss/D_skipped"]) == 0
-        results[name] = (st, _state(st), float(out["Loss/D"]), float(out["Loss/G"]))
+            steps_out.append({k: float(v) for k, v in out.items()})
+            if step == 0:
+                gradients = [m for opt in opts for m in _first_moments(opt)]
+                assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, trainables))  # Learning rate 0.
+        results[name] = (st, _state(st), steps_out, gradients)
         if replicas == 2:  # Every replica holds the same values of every mirrored variable.
             for net in (st.G.net, st.D.net, st.Gs):
                 for w in net.weights:
                     first, second = strategy.experimental_local_results(w.value)
                     np.testing.assert_array_equal(first.numpy(), second.numpy(), err_msg=w.path)
-    one, mirrored = results["one_device"], results["mirrored"]
-    assert int(one[0].D.optimizer.iterations.numpy()) == int(mirrored[0].D.optimizer.iterations.numpy()) == 3
-    assert one[2] == pytest.approx(mirrored[2], rel=1e-5) and one[3] == pytest.approx(mirrored[3], rel=1e-5)
-    worst = max(float(np.max(np.abs(a - b))) for a, b in zip(one[1], mirrored[1]))
-    print(f"one device vs mirrored: largest weight difference {worst:.2e}")
-    assert worst < 1e-5, worst
-    # The steps did train: the weights moved by much more than the tolerance.
-    moved = max(float(np.max(np.abs(a - b))) for a, b in zip(initial, one[1][: len(initial)]))
+    (one, one_state, one_out, one_grads), (mirrored, mirrored_state, mirrored_out, mirrored_grads) = results.values()
+    assert int(one.D.optimizer.iterations.numpy()) == int(mirrored.D.optimizer.iterations.numpy()) == 4
+    # The first step: the same gradients and losses.
+    assert len(one_grads) == len(one.D.net.trainable_weights) + len(one.G.net.trainable_weights)
+    for a, b in zip(one_grads, mirrored_grads):
+        assert np.max(np.abs(a - b)) <= 1e-5 * max(float(np.max(np.abs(a))), 1e-6), np.max(np.abs(a - b))
+    for a, b in zip(one_out, mirrored_out):
+        for key in ("Loss/D", "Loss/G"):
+            assert a[key] == pytest.approx(b[key], rel=1e-5), (key, a[key], b[key])
+    # After the steps: the weights within what Adam's near-sign steps allow (most agree to float rounding).
+    bound = _adam_drift_bound(one.D.optimizer, range(2, 5))
+    diffs = np.concatenate([np.abs(a - b).ravel() for a, b in zip(one_state[: len(initial)], mirrored_state)])
+    print(
+        f"one device vs mirrored: largest weight difference {diffs.max():.2e} (bound {bound:.2e}); "
+        f"{np.mean(diffs > 1e-5):.2%} of {diffs.size} weights differ by more than 1e-5"
+    )
+    assert diffs.max() <= bound and np.median(diffs) < 1e-6, (diffs.max(), np.median(diffs))
+    # The steps did train: the weights moved by much more than float rounding.
+    moved = max(float(np.max(np.abs(a - b))) for a, b in zip(initial, one_state[: len(initial)]))
     assert moved > 1e-3, moved
 
 
