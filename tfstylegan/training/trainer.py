@@ -96,7 +96,7 @@ class Trainer:
         self.replicas = distribute.num_replicas(self.strategy)
         self.chief = distribute.is_chief(self.strategy)
         self.worker, self.num_workers = distribute.workers(self.strategy)
-        self.training_set = training_set or open_training_set(cfg, worker=self.worker)
+        self.training_set = open_training_set(cfg, worker=self.worker) if training_set is None else training_set
         self.info = info_of(self.training_set)
         self.checked = checked or check_config(cfg, self.info, self.replicas)
         if self.checked.replicas != self.replicas:
@@ -105,13 +105,14 @@ class Trainer:
         keras.utils.set_random_seed(cfg.seed)  # Initial weights are a function of the seed.
         with self.strategy.scope():
             self.G, self.D, self.Gs = build_networks(cfg, self.info)
-            opts = [make_optimizer(cfg.optimizer, 0.0, f"Train{n}", **getattr(cfg, f"{n}_opt_args")) for n in "GD"]
-            for opt, net in zip(opts, (self.G, self.D)):
-                opt.build(net.trainable_weights)
+            G_opt = make_optimizer(cfg.optimizer, 0.0, "TrainG", **cfg.G_opt_args)
+            D_opt = make_optimizer(cfg.optimizer, 0.0, "TrainD", **cfg.D_opt_args)
+            G_opt.build(self.G.trainable_weights)
+            D_opt.build(self.D.trainable_weights)
             rng = tf.random.Generator.from_seed(cfg.seed)
         loss_args, ts = self.checked.loss_args, self.training_set
         self.steps = TrainSteps(
-            self.strategy, self.G, self.D, self.Gs, *opts, rng,
+            self.strategy, self.G, self.D, self.Gs, G_opt, D_opt, rng,
             G_loss=losses.get_loss(cfg.G_loss, "G"), G_loss_args=loss_args["G"],
             D_loss=losses.get_loss(cfg.D_loss, "D"), D_loss_args=loss_args["D"],
             random_labels=ts.get_random_labels_tf, mirror_augment=cfg.mirror_augment, drange_data=ts.dynamic_range,
@@ -217,19 +218,21 @@ class Trainer:
                 first = False
         return saved
 
-    def _tick(self, out: RunOutputs, log: RunLog, sched, stats: tuple, timer: TickTimer, done: bool, first: bool) -> bool:
-        """Report, then maintenance: snapshots and a checkpoint, as configured. Returns whether the state was saved."""
-        p, (means, skips) = self.progress, stats
+    def _tick(self, out: RunOutputs, log: RunLog, sched, drained: tuple, timer: TickTimer, done: bool, first: bool) -> bool:
+        """Report (``drained``: the tick's :meth:`TickStats.drain`), then snapshots and a checkpoint, as configured.
+
+        Returns:
+            Whether the state was finite, so the tick could save it.
+        """
+        p, updates = self.progress, (self.steps.G, self.steps.D)
         nimg, start_nimg, tick = p["cur_nimg"], p["tick_start_nimg"], p["cur_tick"] + 1
         seconds, total = timer.end_tick()
         p.set(cur_tick=tick, tick_start_nimg=nimg, total_time=total)
-        updates = (self.steps.G, self.steps.D)
+        scales = {u.name: float(u.loss_scale.log2_scale.numpy()) for u in updates} if updates[0].loss_scale.enabled else None
         report = Tick(
-            tick, nimg, sched, seconds, (nimg - start_nimg) / 1000.0, total, timer.maintenance, means, skips,
-            skipped_total={u.name: int(u.skipped.numpy()) for u in updates},
-            loss_scale_log2={u.name: float(u.loss_scale.log2_scale.numpy()) for u in updates}
-            if self.steps.D.loss_scale.enabled else None,
-            memory=peak_memory(),
+            tick=tick, nimg=nimg, sched=sched, sec_per_tick=seconds, tick_kimg=(nimg - start_nimg) / 1000.0,
+            total_sec=total, maintenance_sec=timer.maintenance, means=drained[0], skips=drained[1],
+            skipped_total={u.name: int(u.skipped.numpy()) for u in updates}, loss_scale_log2=scales, memory=peak_memory(),
         )
         log(report.line())
         out.scalars(report.scalars(), nimg)
