@@ -151,7 +151,7 @@ def test_weight_free_swd_runs_on_network_snapshots(data_dir, tmp_path):
 def test_a_configuration_is_checked_once_per_route(data_dir, tmp_path, monkeypatch):
     """Trainer(cfg) checks cfg; Trainer(checked) takes what check_config returned (the command line's route)."""
     from tfstylegan.training import trainer as trainer_module
-    from tfstylegan.training.config import check_config
+    from tfstylegan.training.checks import check_config
     from tfstylegan.training.training_set import dataset_info
 
     calls = []

@@ -5,7 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig, check_config, parse_grid_size
+from tfstylegan.training.checks import check_config
+from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig, parse_grid_size
 from tfstylegan.training.grid import create_image_grid, to_uint8
 from tfstylegan.training.report import format_time
 from tfstylegan.training.run_dir import create_run_dir

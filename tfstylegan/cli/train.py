@@ -302,7 +302,7 @@ def _main(argv: Sequence[str]) -> None:
         raise app.UsageError(f"unexpected arguments {argv[1:]}; every option is a --flag")
     _setup_logging()
     from tfstylegan.training import distribute
-    from tfstylegan.training.config import check_config
+    from tfstylegan.training.checks import check_config
     from tfstylegan.training.training_set import dataset_info
 
     try:

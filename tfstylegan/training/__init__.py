@@ -20,9 +20,10 @@ Modules, from the inside out:
 - :mod:`~tfstylegan.training.grid`, :mod:`~tfstylegan.training.outputs`,
   :mod:`~tfstylegan.training.report`: snapshot image grids; writing grids, pickles, metrics,
   TensorBoard and checkpoints; the tick line, its scalars, durations and memory.
-- :mod:`~tfstylegan.training.config`, :mod:`~tfstylegan.training.presets`: :class:`TrainConfig`
-  (each field with its flag's help, vocabulary and bounds) and :func:`check_config`, the one
-  check of a configuration; the original train.py configurations and ``tiny``.
+- :mod:`~tfstylegan.training.config`, :mod:`~tfstylegan.training.checks`,
+  :mod:`~tfstylegan.training.presets`: :class:`TrainConfig` (each field with its flag's help,
+  vocabulary and bounds); :func:`check_config`, the one check of a configuration; the
+  original train.py configurations and ``tiny``.
 - :mod:`~tfstylegan.training.trainer`: :class:`Trainer`, the host loop (schedule, ticks,
   resume).
 - :mod:`~tfstylegan.training.graph_audit`, :mod:`~tfstylegan.training.loop_audit`: checks for

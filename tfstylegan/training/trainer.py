@@ -30,7 +30,8 @@ from tfstylegan.paths import join
 from tfstylegan.schedule import TrainingSchedule, training_schedule
 from tfstylegan.training import distribute, precision
 from tfstylegan.training.checkpoint import TrainingState, locate_resume
-from tfstylegan.training.config import CheckedConfig, ConfigError, DatasetInfo, TrainConfig, check_config
+from tfstylegan.training.checks import CheckedConfig, check_config
+from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig
 from tfstylegan.training.feed import RealFeed
 from tfstylegan.training.guard import NonFiniteGuard
 from tfstylegan.training.outputs import RunOutputs
@@ -70,7 +71,7 @@ class Trainer:
 
     Args:
         cfg: the configuration, checked here against the data and the strategy; or what
-            :func:`~tfstylegan.training.config.check_config` returned for this strategy.
+            :func:`~tfstylegan.training.checks.check_config` returned for this strategy.
         strategy: a ``tf.distribute`` strategy; None = ``cfg.strategy``.
         training_set: an opened dataset; None = the one ``cfg`` names.
         metric_features: the Inception features of FID metrics (tests pass a stand-in);
