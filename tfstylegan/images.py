@@ -51,14 +51,29 @@ def to_uint8_half_up(images, drange: Sequence[float] = (-1, 1)):
 convert_images_to_uint8 = to_uint8_half_up
 
 
+def adjust_dynamic_range(
+    data: tf.Tensor, drange_in: Sequence[float], drange_out: Sequence[float]
+) -> tf.Tensor:
+    """Maps ``drange_in`` linearly onto ``drange_out`` as ``data * scale + bias`` (the original ``misc.adjust_dynamic_range``).
+
+    ``scale`` and ``bias`` are computed in numpy float32 exactly as the original does, so
+    ``[0, 255] -> [-1, 1]`` gives the same float32 values (``x * (2/255) + (-1)``).
+    """
+    if tuple(drange_in) == tuple(drange_out):
+        return data
+    scale = (np.float32(drange_out[1]) - np.float32(drange_out[0])) / (
+        np.float32(drange_in[1]) - np.float32(drange_in[0])
+    )
+    bias = np.float32(drange_out[0]) - np.float32(drange_in[0]) * scale
+    return data * scale + bias
+
+
 def to_uint8_half_even(images, drange: Sequence[float] = (-1, 1)) -> np.ndarray:
     """Images in ``drange`` -> uint8, rounding half to even (the original ``misc.convert_to_pil_image``).
 
-    The range is mapped by :func:`tfstylegan.data.pipeline.adjust_dynamic_range` (the
-    original's float32 arithmetic), then ``np.rint`` and clipped to [0, 255].
+    The range is mapped by :func:`adjust_dynamic_range` (the original's float32
+    arithmetic), then ``np.rint`` and clipped to [0, 255].
     """
-    from tfstylegan.data.pipeline import adjust_dynamic_range
-
     images = adjust_dynamic_range(np.asarray(images, np.float32), drange, (0, 255))
     return np.rint(images).clip(0, 255).astype(np.uint8)
 
@@ -145,6 +160,7 @@ def write_png(path: str | os.PathLike, image: np.ndarray | PIL.Image.Image) -> N
 
 
 __all__ = [
+    "adjust_dynamic_range",
     "blank_image",
     "convert_images_to_uint8",
     "image_grid",

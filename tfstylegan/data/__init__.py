@@ -7,9 +7,10 @@ inputs) and :mod:`~tfstylegan.data.inspection` (display, extract, compare, info)
 """
 
 from tfstylegan.data.errors import DatasetError
-from tfstylegan.data.pipeline import adjust_dynamic_range, process_reals
+from tfstylegan.data.pipeline import process_reals
 from tfstylegan.data.synthetic import SHAPES, create_synthetic_dataset, generate_shapes
 from tfstylegan.data.tfrecords import TFRecordDataset, TFRecordExporter, load_dataset, shuffled_order
+from tfstylegan.images import adjust_dynamic_range
 
 __all__ = [
     "SHAPES",

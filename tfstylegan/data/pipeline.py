@@ -9,25 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import tensorflow as tf
 
-
-def adjust_dynamic_range(
-    data: tf.Tensor, drange_in: Sequence[float], drange_out: Sequence[float]
-) -> tf.Tensor:
-    """Maps ``drange_in`` linearly onto ``drange_out`` as ``data * scale + bias``.
-
-    ``scale`` and ``bias`` are computed in numpy float32 exactly as the original does, so
-    ``[0, 255] -> [-1, 1]`` gives the same float32 values (``x * (2/255) + (-1)``).
-    """
-    if tuple(drange_in) == tuple(drange_out):
-        return data
-    scale = (np.float32(drange_out[1]) - np.float32(drange_out[0])) / (
-        np.float32(drange_in[1]) - np.float32(drange_in[0])
-    )
-    bias = np.float32(drange_out[0]) - np.float32(drange_in[0]) * scale
-    return data * scale + bias
+from tfstylegan.images import adjust_dynamic_range
 
 
 def process_reals(
