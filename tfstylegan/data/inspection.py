@@ -5,22 +5,17 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import PIL.Image
 import tensorflow as tf
 
 from tfstylegan import paths
 from tfstylegan.data.tfrecords import TFRecordDataset
+from tfstylegan.images import to_pil
 
 
 def _open_dataset(tfrecord_dir: str, max_label_size) -> TFRecordDataset:
     """The dataset in file order (no shuffling, no repeat), announced as the original tool does."""
     print(f'Loading dataset "{tfrecord_dir}"')
     return TFRecordDataset(tfrecord_dir, max_label_size=max_label_size, repeat=False, shuffle_mb=0)
-
-
-def _to_pil(image: np.ndarray) -> PIL.Image.Image:
-    """``[H, W, C]`` uint8 with C in {1, 3} as a PIL image."""
-    return PIL.Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)  # Mode L or RGB.
 
 
 def display(tfrecord_dir: str, output: str | None = None, num_images: int = 64) -> None:
@@ -37,7 +32,7 @@ def display(tfrecord_dir: str, output: str | None = None, num_images: int = 64) 
     if output is None:
         output = f"{paths.basename(tfrecord_dir)}-grid.png"
     buf = io.BytesIO()
-    _to_pil(grid).save(buf, format="PNG")
+    to_pil(grid).save(buf, format="PNG")
     with tf.io.gfile.GFile(output, "wb") as f:
         f.write(buf.getvalue())
     if dset.label_size:
@@ -56,7 +51,7 @@ def extract(tfrecord_dir: str, output_dir: str) -> None:
     for images, _ in dset.iter_np(0):
         for image in images:
             buf = io.BytesIO()
-            _to_pil(image).save(buf, format="PNG")
+            to_pil(image).save(buf, format="PNG")
             with tf.io.gfile.GFile(paths.join(output_dir, f"img{idx:08d}.png"), "wb") as f:
                 f.write(buf.getvalue())
             idx += 1
