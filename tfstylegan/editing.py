@@ -113,12 +113,7 @@ def edit_images(
         maps = [
             np.repeat(np.broadcast_to(m, [n, *np.shape(m)[1:]]), s, axis=0) for m in noise
         ]  # [N*S, H, W, 1]
-    renderer = Renderer(Gs, min(int(batch_size), n * s))
-    out = []
-    for i in range(0, n * s, renderer.batch_size):
-        j = i + renderer.batch_size
-        out.append(renderer.images(flat[i:j], None if maps is None else [m[i:j] for m in maps]))
-    images = np.concatenate(out)
+    images = Renderer(Gs, min(int(batch_size), n * s)).images(flat, maps)  # [N*S, R, R, C]
     return images.reshape(n, s, *images.shape[1:])  # [N, S, R, R, C]
 
 

@@ -6,18 +6,20 @@ a third kind: given maps per image. :class:`~tfstylegan.noise.NoiseFeed` supplie
 synthesis network's public ``rng`` argument, without touching the network.
 
 :class:`Renderer` turns many dlatents into uint8 images in compiled batches of a fixed
-size (one trace; the last batch is padded), for videos and edit grids.
+size through :func:`~tfstylegan.generation.padded_batches` (one trace; the last batch is
+padded), for videos and edit grids.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfstylegan.generation import padded_batches
 from tfstylegan.images import convert_images_to_uint8
 from tfstylegan.noise import NoiseFeed
 
@@ -47,17 +49,14 @@ def static_lod_range(Gs: keras.Model) -> tuple[int, int]:
     return lod, lod + 1
 
 
-def _pad(array: np.ndarray, size: int) -> np.ndarray:
-    """``array`` with its last row repeated up to ``size`` rows."""
-    return np.concatenate([array, np.repeat(array[-1:], size - len(array), axis=0)])
-
-
 class Renderer:
     """Compiled synthesis of dlatents into uint8 images, ``batch_size`` images per call.
 
-    Each of :meth:`images` (stored noise), :meth:`images` with noise maps, and :meth:`map`
-    is traced once; a shorter batch is padded and the padding dropped. Gs's ``lod`` must
-    not change after the renderer is built.
+    Batches go through :func:`~tfstylegan.generation.padded_batches`, the route of the
+    seed images: every call has one shape (the last batch is padded, the padding
+    dropped), so each of stored noise, given noise maps and :meth:`map` is traced once
+    and an image does not depend on the others of its run. Gs's ``lod`` must not change
+    after the renderer is built.
     """
 
     def __init__(self, Gs: keras.Model, batch_size: int = 8):
@@ -71,28 +70,32 @@ class Renderer:
         )
         self._map = tf.function(lambda z, labels: tf.cast(Gs.mapping(z, labels), tf.float32))
 
-    def _check(self, n: int) -> None:
-        if not 0 < n <= self.batch_size:
-            raise ValueError(f"a batch of {n} images; this renderer takes 1 to {self.batch_size}")
+    def batches(self, dlatents: np.ndarray, noise: Sequence[np.ndarray] | None = None) -> Iterator[np.ndarray]:
+        """uint8 images ``[b, R, R, C]`` of each batch of dlatents ``[N, num_layers, dlatent_size]``.
 
-    def images(self, dlatents: np.ndarray, noise: Sequence[np.ndarray] | None = None) -> np.ndarray:
-        """uint8 ``[n, R, R, C]`` of dlatents ``[n, num_layers, dlatent_size]`` (n <= batch_size).
-
-        ``noise``: None = the stored noise; else one map per layer, ``[n, H, W, 1]`` (per
+        ``noise``: None = the stored noise; else one map per layer, ``[N, H, W, 1]`` (per
         image) or ``[1, H, W, 1]`` (shared).
         """
-        n = len(dlatents)
-        self._check(n)
-        w = tf.constant(_pad(np.asarray(dlatents, np.float32), self.batch_size))
+        dlatents = np.asarray(dlatents, np.float32)
         if noise is None:
-            return self._stored(w).numpy()[:n]
-        maps = [np.broadcast_to(np.asarray(m, np.float32), [n, *np.shape(m)[1:]]) for m in noise]
-        return self._explicit(w, [tf.constant(_pad(m, self.batch_size)) for m in maps]).numpy()[:n]
+            return padded_batches(lambda _, w: self._stored(tf.constant(w)), self.batch_size, dlatents)
+        maps = [np.broadcast_to(np.asarray(m, np.float32), [len(dlatents), *np.shape(m)[1:]]) for m in noise]
+
+        def batch(_, w, *maps):
+            return self._explicit(tf.constant(w), [tf.constant(m) for m in maps])
+
+        return padded_batches(batch, self.batch_size, dlatents, *maps)
+
+    def images(self, dlatents: np.ndarray, noise: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """uint8 ``[N, R, R, C]`` of dlatents ``[N, num_layers, dlatent_size]`` (``noise`` as :meth:`batches`)."""
+        return np.concatenate(list(self.batches(dlatents, noise)))
 
     def map(self, latents: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
-        """float32 dlatents ``[n, num_layers, dlatent_size]`` of latents ``[n, latent_size]`` (no truncation)."""
-        n = len(latents)
-        self._check(n)
-        z = tf.constant(_pad(np.asarray(latents, np.float32), self.batch_size))
-        y = None if labels is None else tf.constant(_pad(np.asarray(labels, np.float32), self.batch_size))
-        return self._map(z, y).numpy()[:n]
+        """float32 dlatents ``[N, num_layers, dlatent_size]`` of latents ``[N, latent_size]`` (no truncation)."""
+
+        def batch(_, z, c):
+            return self._map(tf.constant(z), None if c is None else tf.constant(c))
+
+        latents = np.asarray(latents, np.float32)
+        labels = None if labels is None else np.asarray(labels, np.float32)
+        return np.concatenate(list(padded_batches(batch, self.batch_size, latents, labels)))

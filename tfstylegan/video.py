@@ -84,14 +84,6 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out / np.linalg.norm(out, axis=-1, keepdims=True) * ((1 - t) * norm_a + t * norm_b)
 
 
-def _labels(Gs: keras.Model, label, n: int) -> np.ndarray | None:
-    if not Gs.cfg.label_size:
-        return None
-    if label is None:
-        raise ValueError(f"the network is conditional (label_size={Gs.cfg.label_size}); give a label")
-    return np.tile(np.asarray(label, np.float32).reshape(1, -1), [n, 1])  # [n, label_size]
-
-
 def _frames_per_seed(fps: float, seconds_per_seed: float) -> int:
     frames = int(round(fps * seconds_per_seed))
     if frames < 1:
@@ -108,10 +100,8 @@ def _loop_position(frames: np.ndarray, frames_per_seed: int, num_seeds: int):
 
 
 def _seed_dlatents(renderer: Renderer, latents: np.ndarray, label) -> np.ndarray:
-    """Untruncated dlatents ``[n, L, D]`` of latents ``[n, latent_size]``, a batch at a time."""
-    b = renderer.batch_size
-    parts = [latents[i : i + b] for i in range(0, len(latents), b)]
-    return np.concatenate([renderer.map(z, _labels(renderer.Gs, label, len(z))) for z in parts])
+    """Untruncated dlatents ``[n, L, D]`` of latents ``[n, latent_size]``, in the renderer's batches."""
+    return renderer.map(latents, generation.tile_label(renderer.Gs, label, len(latents)))
 
 
 class _Loop:
