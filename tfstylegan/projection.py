@@ -42,9 +42,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfstylegan.ops import convert_images_to_uint8
+from tfstylegan.generation import tile_label
+from tfstylegan.images import convert_images_to_uint8
 from tfstylegan.projection_files import load_projection, load_target, prepare_target, write_projection  # noqa: F401
-from tfstylegan.rendering import NoiseFeed, static_lod_range
+from tfstylegan.rendering import static_lod_range, synthesize
 from tfstylegan.training.steps import reset_optimizer_state
 
 SPACES = ("w", "wplus")
@@ -72,11 +73,9 @@ def dlatent_stats(
     if samples < 2:
         raise ValueError(f"dlatent_avg_samples must be at least 2, got {samples}")
     latents = np.random.RandomState(seed).randn(samples, Gs.cfg.latent_size).astype(np.float32)
-    if Gs.cfg.label_size and label is None:
-        raise ValueError(f"the network is conditional (label_size={Gs.cfg.label_size}); give a label")
     w = []
     for chunk in np.array_split(latents, -(-samples // 1000)):
-        labels = None if not Gs.cfg.label_size else np.tile(np.float32(label).reshape(1, -1), [len(chunk), 1])
+        labels = tile_label(Gs, label, len(chunk))
         w.append(tf.cast(Gs.mapping(chunk, labels)[:, 0], tf.float32).numpy())  # [chunk, dlatent_size]
     w = np.concatenate(w)  # [samples, dlatent_size]
     mean = w.mean(axis=0)
@@ -246,9 +245,7 @@ class Projector:
 
     def _synthesize(self, dlatents):
         full = tf.broadcast_to(dlatents, [self.batch_size, self.num_layers, dlatents.shape[2]])  # [B, L, D]
-        syn = self.Gs.synthesis
-        images = syn(full, randomize_noise=True, rng=NoiseFeed(self.noise), lod_range=self._lod_range)
-        return tf.cast(images, tf.float32)
+        return synthesize(self.Gs, full, self.noise, self._lod_range)
 
     def _losses(self, images):
         """``(distance, mse)`` per target, ``[B]`` each."""
