@@ -179,7 +179,7 @@ def generate(
 ) -> tf.Tensor:
     """One pass through ``Gs`` (eager or traced): float32 NHWC images ``[N, R, R, C]``, about [-1, 1].
 
-    The truncation is resolved here and handed to ``Gs`` as the values to apply.
+    The truncation is resolved here and handed to ``Gs.generate`` as the values to apply.
 
     Args:
         Gs: The generator.
@@ -193,15 +193,7 @@ def generate(
     """
     truncation = resolve_truncation(Gs, truncation_psi, truncation_cutoff, is_validation=is_validation)
     psi, cutoff = (None, None) if truncation is None else truncation
-    images = Gs(
-        tf.convert_to_tensor(latents, tf.float32),
-        None if labels is None else tf.convert_to_tensor(labels, tf.float32),
-        truncation_psi=psi,
-        truncation_cutoff=cutoff,
-        randomize_noise=randomize_noise,
-        rng=rng,
-    )
-    return tf.cast(images, tf.float32)
+    return Gs.generate(latents, labels, psi, cutoff, randomize_noise=randomize_noise, rng=rng)
 
 
 def generate_images(
