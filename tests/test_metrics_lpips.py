@@ -247,3 +247,24 @@ def test_convert_keras_vgg16(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "have [64, 128, 256, 7, 512] values, expected [64, 128, 256, 512, 512]" in err
     assert "give exactly one of --pickle and --keras_vgg16" in err and "Traceback" not in err
+
+
+def test_downsample_to_256_is_a_box_mean():
+    rng = np.random.default_rng(1)
+    big = rng.standard_normal([1, 512, 512, 3]).astype(np.float32)
+    got = lpips.downsample_to_256(tf.constant(big)).numpy()
+    want = (big[:, 0::2, 0::2] + big[:, 1::2, 0::2] + big[:, 0::2, 1::2] + big[:, 1::2, 1::2]) / 4
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    small = tf.zeros([1, 256, 256, 3])
+    assert lpips.downsample_to_256(small) is small
+
+
+def test_lpips_input_is_rgb_in_0_255_at_most_256():
+    images = tf.reshape(tf.range(2 * 512 * 512, dtype=tf.float32) / (512 * 512) - 1.0, [2, 512, 512, 1])
+    got = lpips.to_lpips_input(images).numpy()
+    assert got.shape == (2, 256, 256, 3)
+    x = images.numpy()[..., 0]
+    box = x[1, 20:22, 40:42].mean()
+    np.testing.assert_allclose(got[1, 10, 20], [(box + 1) * 127.5] * 3, rtol=1e-5)
+    small = np.array([[[[-1.0, 0.0, 1.0]]]], np.float32)  # [1, 1, 1, 3]: only scaled
+    np.testing.assert_array_equal(lpips.to_lpips_input(tf.constant(small)).numpy(), [[[[0.0, 127.5, 255.0]]]])

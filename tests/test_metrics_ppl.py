@@ -36,16 +36,6 @@ def test_crop_is_rows_3_to_7_and_columns_2_to_6_eighths():
     assert ppl.crop_face(tf.zeros([2, 1024, 1024, 3])).shape == (2, 512, 512, 3)
 
 
-def test_downsample_to_256_is_a_box_mean():
-    rng = np.random.default_rng(1)
-    big = rng.standard_normal([1, 512, 512, 3]).astype(np.float32)
-    got = ppl.downsample_to_256(tf.constant(big)).numpy()
-    want = (big[:, 0::2, 0::2] + big[:, 1::2, 0::2] + big[:, 0::2, 1::2] + big[:, 1::2, 1::2]) / 4
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    small = tf.zeros([1, 256, 256, 3])
-    assert ppl.downsample_to_256(small) is small
-
-
 def test_percentile_filter_lower_and_higher():
     d = np.arange(1, 201, dtype=np.float64)  # 1..200
     # np.percentile(d, 1, 'lower') = d[floor(0.01 * 199)] = 2; (99, 'higher') = d[ceil(0.99 * 199)] = 199.

@@ -92,15 +92,6 @@ def test_normalize_noise_per_sample():
     np.testing.assert_allclose(out.std(axis=(1, 2, 3)), 1.0, rtol=1e-5)
 
 
-def test_box_downsample_averages_boxes():
-    images = tf.reshape(tf.range(2 * 512 * 512 * 3, dtype=tf.float32), [2, 512, 512, 3])
-    out = projection.box_downsample(images, 256).numpy()
-    assert out.shape == (2, 256, 256, 3)
-    x = images.numpy()
-    np.testing.assert_allclose(out[1, 10, 20], x[1, 20:22, 40:42].mean(axis=(0, 1)))
-    np.testing.assert_array_equal(projection.box_downsample(images[:, :256, :256], 256), x[:, :256, :256])
-
-
 def test_prepare_target_crops_the_center_and_resizes():
     image = np.zeros([40, 60, 3], np.uint8)
     image[:, 10:50] = 200  # the central 40x40 square

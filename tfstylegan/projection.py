@@ -44,13 +44,13 @@ import tensorflow as tf
 
 from tfstylegan.generation import tile_label
 from tfstylegan.images import convert_images_to_uint8
+from tfstylegan.metrics.lpips import to_lpips_input
 from tfstylegan.projection_files import load_projection, load_target, prepare_target, write_projection  # noqa: F401
 from tfstylegan.rendering import static_lod_range, synthesize
 from tfstylegan.training.steps import reset_optimizer_state
 
 SPACES = ("w", "wplus")
 NOISE_INITS = ("random", "stored")
-DISTANCE_RESOLUTION = 256  # larger images are box-downsampled to this before the distance
 
 # distance(images_a, images_b): NHWC float32 RGB in [0, 255] -> per-image distances [N] (or [N, 1]),
 # e.g. tfstylegan.metrics.lpips.LPIPS. Grayscale images are given as three equal channels.
@@ -122,16 +122,6 @@ def normalize_noise(v: tf.Tensor) -> tf.Tensor:
     mean = tf.reduce_mean(v, axis=[1, 2, 3], keepdims=True)
     std = tf.sqrt(tf.reduce_mean(tf.square(v - mean), axis=[1, 2, 3], keepdims=True))
     return (v - mean) / std
-
-
-def box_downsample(images: tf.Tensor, size: int) -> tf.Tensor:
-    """NHWC images of side ``R > size`` averaged over ``R/size`` boxes; smaller ones unchanged."""
-    side = int(images.shape[1])
-    if side <= size:
-        return images
-    f = side // size
-    x = tf.reshape(images, [-1, side // f, f, side // f, f, images.shape[3]])  # [N, R/f, f, R/f, f, C]
-    return tf.reduce_mean(x, axis=[2, 4])  # [N, R/f, R/f, C]
 
 
 # ----------------------------------------------------------------------------------
@@ -252,12 +242,8 @@ class Projector:
         mse = tf.reduce_mean(tf.square(images - self.targets), axis=[1, 2, 3])
         if self.distance is None:
             return tf.zeros_like(mse), mse
-        scaled = [box_downsample((x + 1.0) * 127.5, DISTANCE_RESOLUTION) for x in (images, self.targets)]
-        if images.shape[3] == 1:  # grayscale: the distance sees three equal channels
-            scaled = [tf.tile(x, [1, 1, 1, 3]) for x in scaled]  # [B, r, r, 3]
-        dist = tf.cast(
-            tf.reshape(self.distance(*scaled), [self.batch_size]), tf.float32
-        )  # [B, 1] or [B] -> [B]
+        dist = self.distance(to_lpips_input(images), to_lpips_input(self.targets))
+        dist = tf.cast(tf.reshape(dist, [self.batch_size]), tf.float32)  # [B, 1] or [B] -> [B]
         return dist, mse
 
     def _step_fn(self, learning_rate, noise_strength):

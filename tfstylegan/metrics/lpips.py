@@ -63,6 +63,29 @@ def vgg16_features(name: str = "vgg16_features") -> keras.Model:
     return keras.Model(inputs, outputs, name=name)
 
 
+def downsample_to_256(images: tf.Tensor) -> tf.Tensor:
+    """Box-average ``[N, H, W, C]`` by ``H // 256`` when ``H > 256`` (VGG was trained at 224)."""
+    _, h, w, c = images.shape
+    if h <= 256:
+        return images
+    factor = h // 256
+    blocks = tf.reshape(images, [-1, h // factor, factor, w // factor, factor, c])  # [N, h/f, f, w/f, f, C]
+    return tf.reduce_mean(blocks, axis=[2, 4])  # [N, h/f, w/f, C]
+
+
+def to_lpips_input(images: tf.Tensor) -> tf.Tensor:
+    """Generated NHWC images in [-1, 1] as :class:`LPIPS` takes them: RGB in [0, 255], at most 256 x 256.
+
+    Larger images are box-averaged down (:func:`downsample_to_256`) and grayscale ones
+    become three equal channels, then ``(x + 1) * 127.5``: what the original's PPL feeds
+    the distance, and StyleGAN2's projector likewise.
+    """
+    images = downsample_to_256(images)
+    if images.shape[-1] == 1:
+        images = tf.tile(images, [1, 1, 1, 3])  # [N, h, w, 3]
+    return (images + 1.0) * (255.0 / 2.0)
+
+
 class LPIPS:
     """The LPIPS-VGG16 distance as a compiled callable.
 
@@ -147,4 +170,12 @@ class LPIPS:
         return self._distance(a, b)
 
 
-__all__ = ["CAFFE_BGR_MEAN", "IMAGENET_MEAN", "IMAGENET_STD", "LPIPS", "vgg16_features"]
+__all__ = [
+    "CAFFE_BGR_MEAN",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "LPIPS",
+    "downsample_to_256",
+    "to_lpips_input",
+    "vgg16_features",
+]

@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from tfstylegan import ops
 from tfstylegan.metrics.base import MetricContext, Progress
+from tfstylegan.metrics.lpips import to_lpips_input
 from tfstylegan.noise import SharedNoise
 
 
@@ -53,16 +54,6 @@ def crop_face(images: tf.Tensor) -> tf.Tensor:
     """``[N, R, R, C] -> [N, R/2, R/2, C]``: rows ``3c..7c`` and columns ``2c..6c``, ``c = R // 8``."""
     c = images.shape[1] // 8
     return images[:, c * 3 : c * 7, c * 2 : c * 6, :]
-
-
-def downsample_to_256(images: tf.Tensor) -> tf.Tensor:
-    """Box-average ``[N, H, W, C]`` by ``H // 256`` when ``H > 256`` (VGG was trained at 224)."""
-    _, h, w, c = images.shape
-    if h <= 256:
-        return images
-    factor = h // 256
-    blocks = tf.reshape(images, [-1, h // factor, factor, w // factor, factor, c])  # [N, h/f, f, w/f, f, C]
-    return tf.reduce_mean(blocks, axis=[2, 4])  # [N, h/f, w/f, C]
 
 
 def filter_percentiles(distances: np.ndarray) -> np.ndarray:
@@ -110,7 +101,7 @@ class PPL:
     def image_pairs(
         self, Gs, latents: tf.Tensor, lerp_t: tf.Tensor, labels: tf.Tensor | None, noise
     ) -> tf.Tensor:
-        """The ``[2N, H, W, C]`` images in [0, 255] of N pairs (even rows t, odd rows t + epsilon).
+        """The ``[2N, h, w, 3]`` LPIPS inputs (:func:`~tfstylegan.metrics.lpips.to_lpips_input`) of N pairs (even rows t, odd rows t + epsilon).
 
         Args:
             Gs: the generator; its ``mapping(latents, labels)`` and
@@ -132,12 +123,7 @@ class PPL:
             points = _interleave(slerp(z0, z1, t), slerp(z0, z1, t + self.epsilon))  # [2N, Z]
             dlatents = Gs.mapping(points, labels)  # [2N, L, D]
         images = tf.cast(Gs.synthesis(dlatents, randomize_noise=True, rng=noise), tf.float32)  # [2N, R, R, C]
-        if self.crop:
-            images = crop_face(images)
-        images = downsample_to_256(images)
-        if images.shape[-1] == 1:
-            images = tf.tile(images, [1, 1, 1, 3])  # grayscale -> RGB for VGG
-        return (images + 1.0) * (255.0 / 2.0)
+        return to_lpips_input(crop_face(images) if self.crop else images)
 
     def distances(self, images: tf.Tensor, distance) -> tf.Tensor:
         """``[N]`` perceptual distances of the pairs in ``images`` (:meth:`image_pairs`) / epsilon^2."""
@@ -214,7 +200,6 @@ __all__ = [
     "PPL",
     "SharedNoise",
     "crop_face",
-    "downsample_to_256",
     "filter_percentiles",
     "normalize",
     "ppl_from_name",
