@@ -9,6 +9,7 @@ import pytest
 
 import tfstylegan
 from tfstylegan import projection, video
+from tfstylegan.progress import ProgressBar
 from tfstylegan.rendering import Renderer
 from tfstylegan.video_writer import VideoWriter, mp4_available
 
@@ -210,8 +211,14 @@ def test_progress_bar_writes_a_line_per_tenth_outside_a_terminal():
     import io
 
     stream = io.StringIO()
-    bar = video.ProgressBar("frames", stream)
+    bar = ProgressBar("frames", stream)
     for done in range(0, 101, 5):
-        bar(done, 100)
+        bar(done, 100, note=f"loss {done / 100:.2f}")
     lines = stream.getvalue().splitlines()
     assert [line.split()[1] for line in lines] == [f"{k}/100" for k in range(0, 101, 10)]
+    assert lines[3].startswith("frames 30/100 ") and lines[3].endswith(" loss 0.30")
+    stream = io.StringIO()
+    bar = ProgressBar("steps", stream, lines=4)
+    for done in range(1, 21):
+        bar(done, 20)
+    assert [line.split()[1] for line in stream.getvalue().splitlines()] == ["1/20", "5/20", "10/20", "15/20", "20/20"]  # the first at once

@@ -22,47 +22,17 @@ of every frame. Except in the noise mode, every frame uses the stored noise inpu
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Callable, Iterable, Sequence
 
 import keras
 import numpy as np
 
 from tfstylegan import generation
+from tfstylegan.progress import Progress, progress_callback
 from tfstylegan.rendering import Renderer
 from tfstylegan.video_writer import VideoWriter
 
 SPACES = ("z", "w")
-Progress = Callable[[int, int], None]  # progress(frames_done, frames_total)
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr (a line per 10% when stderr is not a terminal)."""
-
-    def __init__(self, label: str = "frames", stream=None):
-        self.label, self.stream = label, stream or sys.stderr
-        self.start, self.shown = time.perf_counter(), -1
-
-    def __call__(self, done: int, total: int) -> None:
-        rate = done / max(time.perf_counter() - self.start, 1e-9)
-        line = f"{self.label} {done}/{total} {rate:.1f}/s ETA {(total - done) / max(rate, 1e-9):.0f} s"
-        if self.stream.isatty():
-            filled = int(30 * done / max(total, 1))
-            end = "\n" if done >= total else ""
-            self.stream.write(
-                f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {line[len(self.label) + 1 :]}{end}"
-            )
-        elif done * 10 // max(total, 1) > self.shown:
-            self.shown = done * 10 // max(total, 1)
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
-def _progress(progress: bool | Progress | None) -> Progress:
-    if progress is True:
-        return ProgressBar()
-    return progress or (lambda done, total: None)
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -151,7 +121,7 @@ def render_video(
         The number of frames written.
     """
     renderer = renderer or Renderer(Gs, batch_size)
-    report = _progress(progress)
+    report = progress_callback(progress)
     with VideoWriter(path, fps) as writer:
         for start in range(0, num_frames, renderer.batch_size):
             frames = np.arange(start, min(start + renderer.batch_size, num_frames))
@@ -293,7 +263,7 @@ def projection_video(
     Returns:
         The :class:`~tfstylegan.projection.ProjectionResult`.
     """
-    report = _progress(progress)
+    report = progress_callback(progress)
     total = steps // frame_every + 1 + (steps % frame_every > 0)
     with VideoWriter(path, fps) as writer:
 
