@@ -238,3 +238,25 @@ def test_load_projection_checks_the_file_against_the_network(Gs, tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"junk")
     with pytest.raises(ValueError, match="junk.npz: cannot read the projection"):
         projection.load_projection(tmp_path / "junk.npz")
+
+
+def test_dlatent_snapshots_and_the_progress_file(Gs, known, tmp_path):
+    _, targets = known
+    proj = projector(Gs, space="w", batch_size=2)
+    snapshots = []
+    result = proj.run(targets, steps=7, frame_every=3, on_dlatents=lambda step, d: snapshots.append((step, d)))
+    assert [step for step, _ in snapshots] == [0, 3, 6, 7]
+    assert all(d.shape == (2, Gs.num_layers, Gs.cfg.dlatent_size) for _, d in snapshots)
+    np.testing.assert_array_equal(snapshots[0][1], np.broadcast_to(proj.dlatent_avg, snapshots[0][1].shape))
+    np.testing.assert_array_equal(snapshots[-1][1], result.dlatents)
+    steps = [step for step, _ in snapshots]
+    projection.write_progress(tmp_path / "p", steps, np.stack([d[1] for _, d in snapshots]))
+    got_steps, got = projection.load_progress(tmp_path / "p", Gs)
+    np.testing.assert_array_equal(got_steps, steps)
+    np.testing.assert_array_equal(got[-1], result.dlatents[1])
+    np.savez(tmp_path / "p" / "progress.npz", steps=np.arange(2), dlatents=np.zeros([2, 8, 16], np.float32))
+    with pytest.raises(ValueError, match=r"progress.npz: dlatents \(8, 16\) do not fit this network"):
+        projection.load_progress(tmp_path / "p", Gs)
+    np.savez(tmp_path / "p" / "progress.npz", dlatents=np.zeros([2, 8, 32], np.float32))
+    with pytest.raises(ValueError, match=r"expected 'steps' \[K\] and 'dlatents'"):
+        projection.load_progress(tmp_path / "p" / "progress.npz")

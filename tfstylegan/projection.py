@@ -45,7 +45,14 @@ import tensorflow as tf
 from tfstylegan.generation import tile_label
 from tfstylegan.images import convert_images_to_uint8
 from tfstylegan.metrics.lpips import to_lpips_input
-from tfstylegan.projection_files import load_projection, load_target, prepare_target, write_projection  # noqa: F401
+from tfstylegan.projection_files import (  # noqa: F401 (the files of a projection, for users)
+    load_progress,
+    load_projection,
+    load_target,
+    prepare_target,
+    write_progress,
+    write_projection,
+)
 from tfstylegan.rendering import static_lod_range, synthesize
 from tfstylegan.training.steps import reset_optimizer_state
 
@@ -286,6 +293,7 @@ class Projector:
         progress: Callable[[ProjectionStatus], None] | None = None,
         on_frame: Callable[[int, np.ndarray], None] | None = None,
         frame_every: int = 1,
+        on_dlatents: Callable[[int, np.ndarray], None] | None = None,
     ) -> ProjectionResult:
         """Project up to ``batch_size`` targets.
 
@@ -298,14 +306,22 @@ class Projector:
             on_frame: Called as ``on_frame(step, images)`` with the uint8 projections
                 ``[n, R, R, C]`` before the first step and every ``frame_every`` steps.
             frame_every: Steps between two ``on_frame`` calls (and after the last step).
+            on_dlatents: Called as ``on_dlatents(step, dlatents)`` with the current dlatents
+                ``[n, num_layers, dlatent_size]`` at the steps of ``on_frame``.
         """
         targets = self._check_targets(targets)
         if int(steps) < 0 or int(frame_every) < 1:
             raise ValueError(f"steps must be >= 0 and frame_every >= 1, got {steps} and {frame_every}")
         n = len(targets)
         self._start(targets, seed, noise_init)
-        if on_frame is not None:
-            on_frame(0, self._render().numpy()[:n])
+
+        def snapshot(step):
+            if on_frame is not None:
+                on_frame(step, self._render().numpy()[:n])
+            if on_dlatents is not None:
+                on_dlatents(step, self._full_dlatents()[:n])
+
+        snapshot(0)
         start, loss = time.perf_counter(), np.zeros([n], np.float32)
         for step in range(int(steps)):
             t = step / steps
@@ -322,18 +338,20 @@ class Projector:
                         step + 1, steps, loss, dist, mse, seconds, seconds / (step + 1) * (steps - step - 1)
                     )
                 )
-            if on_frame is not None and ((step + 1) % frame_every == 0 or step + 1 == steps):
-                on_frame(step + 1, self._render().numpy()[:n])
-        full = np.broadcast_to(
-            self.dlatents.numpy(), [self.batch_size, self.num_layers, self.dlatents.shape[2]]
-        )
+            if (step + 1) % frame_every == 0 or step + 1 == steps:
+                snapshot(step + 1)
         return ProjectionResult(
-            dlatents=np.array(full[:n]),
+            dlatents=self._full_dlatents()[:n],
             noise=[v.numpy()[:n] for v in self.noise],
             images=self._render().numpy()[:n],
             targets=targets,
             loss=loss,
         )
+
+    def _full_dlatents(self) -> np.ndarray:
+        """The dlatents of every layer, ``[batch_size, num_layers, dlatent_size]`` (w repeated in space 'w')."""
+        shape = [self.batch_size, self.num_layers, self.dlatents.shape[2]]
+        return np.array(np.broadcast_to(self.dlatents.numpy(), shape))
 
     def _check_targets(self, targets) -> np.ndarray:
         targets = np.asarray(targets)

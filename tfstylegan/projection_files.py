@@ -7,7 +7,11 @@ A projected target is a folder holding:
 - ``proj.png``: the projection, ``Gs.synthesis`` of the dlatents with the noise maps;
 - ``dlatents.npz``: ``dlatents`` float32 ``[num_layers, dlatent_size]`` and one noise map
   per layer, ``noise0``, ``noise1``, ... float32 ``[1, H, W, 1]`` (the layout of the
-  network's own noise inputs ``Gs.synthesis.noise_inputs``).
+  network's own noise inputs ``Gs.synthesis.noise_inputs``);
+- ``progress.npz`` (written by the projection tool): ``steps`` int64 ``[K]`` and
+  ``dlatents`` float32 ``[K, num_layers, dlatent_size]``, the dlatents before the first
+  step and every few steps after (:func:`write_progress`), from which a video of the
+  optimisation is rendered.
 
 Every file is written atomically.
 """
@@ -76,8 +80,52 @@ def write_projection(outdir: str | os.PathLike, result, index: int = 0) -> None:
     arrays.update(
         {f"noise{k}": np.asarray(v[index : index + 1], np.float32) for k, v in enumerate(result.noise)}
     )
-    with atomic_output(os.path.join(outdir, "dlatents.npz")) as temp, open(temp, "wb") as f:
+    _write_npz(os.path.join(outdir, "dlatents.npz"), arrays)
+
+
+def _write_npz(path: str, arrays: dict) -> None:
+    with atomic_output(path) as temp, open(temp, "wb") as f:
         np.savez(f, **arrays)
+
+
+def _read_npz(path: str, what: str) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read the {what} ({exc})") from None
+
+
+def _in_folder(path: str | os.PathLike, name: str) -> str:
+    path = os.fspath(path)
+    return os.path.join(path, name) if os.path.isdir(path) else path
+
+
+def write_progress(outdir: str | os.PathLike, steps, dlatents) -> None:
+    """Write ``progress.npz``: the steps ``[K]`` and the dlatents ``[K, num_layers, dlatent_size]`` at them."""
+    steps, dlatents = np.asarray(steps, np.int64), np.asarray(dlatents, np.float32)
+    if dlatents.ndim != 3 or steps.shape != dlatents.shape[:1]:
+        raise ValueError(f"need steps [K] and dlatents [K, L, D], got {steps.shape} and {dlatents.shape}")
+    os.makedirs(os.fspath(outdir), exist_ok=True)
+    _write_npz(os.path.join(os.fspath(outdir), "progress.npz"), {"steps": steps, "dlatents": dlatents})
+
+
+def load_progress(path: str | os.PathLike, Gs=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps [K], dlatents [K, num_layers, dlatent_size])`` of a ``progress.npz`` (the file or its folder).
+
+    With ``Gs``, the dlatents' shape is checked against the network.
+    """
+    path = _in_folder(path, "progress.npz")
+    arrays = _read_npz(path, "projection progress")
+    steps, dlatents = arrays.get("steps"), arrays.get("dlatents")
+    if steps is None or dlatents is None or dlatents.ndim != 3 or steps.shape != dlatents.shape[:1] or not len(steps):
+        raise ValueError(f"{path}: expected 'steps' [K] and 'dlatents' [K, num_layers, dlatent_size], K >= 1")
+    if Gs is not None and dlatents.shape[1:] != (Gs.num_layers, Gs.cfg.dlatent_size):
+        raise ValueError(
+            f"{path}: dlatents {dlatents.shape[1:]} do not fit this network, which needs "
+            f"{(Gs.num_layers, Gs.cfg.dlatent_size)}"
+        )
+    return steps.astype(np.int64), dlatents.astype(np.float32)
 
 
 def load_projection(path: str | os.PathLike, Gs=None) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -85,14 +133,8 @@ def load_projection(path: str | os.PathLike, Gs=None) -> tuple[np.ndarray, list[
 
     ``path`` is the file or its folder. With ``Gs``, the shapes are checked against the network.
     """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        path = os.path.join(path, "dlatents.npz")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read the projection ({exc})") from None
+    path = _in_folder(path, "dlatents.npz")
+    arrays = _read_npz(path, "projection")
     if "dlatents" not in arrays or arrays["dlatents"].ndim != 2:
         raise ValueError(f"{path}: expected 'dlatents' [num_layers, dlatent_size], got keys {sorted(arrays)}")
     noise = [arrays[f"noise{k}"] for k in range(len(arrays)) if f"noise{k}" in arrays]
