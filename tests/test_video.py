@@ -222,3 +222,27 @@ def test_progress_bar_writes_a_line_per_tenth_outside_a_terminal():
     for done in range(1, 21):
         bar(done, 20)
     assert [line.split()[1] for line in stream.getvalue().splitlines()] == ["1/20", "5/20", "10/20", "15/20", "20/20"]  # the first at once
+
+
+def test_progress_video_renders_the_snapshots_in_order_beside_the_target(Gs, renderer, tmp_path):
+    keys = Gs.mapping(seed_latents([1, 2, 3, 4, 5], Gs.cfg.latent_size)).numpy()  # [5, L, D], untruncated
+    noise = [np.random.RandomState(k).randn(*v.shape).astype(np.float32) for k, v in enumerate(Gs.synthesis.noise_inputs)]
+    target = np.full([32, 32, 3], 200, np.uint8)
+    count = video.progress_video(Gs, tmp_path / "p.gif", keys, noise, target, fps=10, batch_size=2, progress=None)
+    frames, _ = read_gif(tmp_path / "p.gif")
+    assert count == 5 and frames.shape == (5, 32, 64, 3)
+    np.testing.assert_array_equal(frames[:, :, :32], 200)  # a flat gray is exact in a GIF palette
+    assert_in_order(frames[:, :, 32:], renderer.images(keys, noise), tolerance=12.0)  # no truncation
+
+
+def test_projection_frames_streams_one_video_per_target(tmp_path):
+    targets = np.stack([np.full([4, 4, 1], 10, np.uint8), np.full([4, 4, 1], 250, np.uint8)])
+    paths = [tmp_path / "a.gif", tmp_path / "b.gif"]
+    with video.projection_frames(paths, targets, fps=10) as on_frame:
+        for step in range(3):
+            on_frame(step, np.full([2, 4, 4, 1], 40 * step, np.uint8))
+    for path, target in zip(paths, targets):
+        frames, _ = read_gif(path)
+        assert frames.shape == (3, 4, 8, 3)
+        np.testing.assert_array_equal(frames[:, :, :4, 0], np.broadcast_to(target[:, :, 0], (3, 4, 4)))
+        np.testing.assert_array_equal(frames[:, 0, 4, 0], [0, 40, 80])

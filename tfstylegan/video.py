@@ -11,7 +11,9 @@ Modes (each writes one ``.mp4`` or ``.gif``, see :mod:`tfstylegan.video_writer`)
   paper's stochastic variation (figure 4): each animated map moves along the circle
   ``a cos(theta) + b sin(theta)`` between the stored map ``a`` and a fresh N(0, 1) map
   ``b``, which keeps every pixel N(0, 1) and closes the loop (frame 0 uses the stored noise).
-- :func:`projection_video`: a projection's progress, the target beside the projection.
+- :func:`projection_video`: a projection as it runs, the target beside the projection
+  (:func:`projection_frames` for several targets at once); :func:`progress_video`: a
+  projection's saved progress (``progress.npz``) afterwards.
 
 Frames are rendered in compiled batches (:class:`~tfstylegan.rendering.Renderer`) and
 streamed to the file, so memory stays flat. Seeds mean
@@ -22,6 +24,7 @@ of every frame. Except in the noise mode, every frame uses the stored noise inpu
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 
 import keras
@@ -109,6 +112,7 @@ def render_video(
     batch_size: int = 8,
     progress: bool | Progress | None = True,
     renderer: Renderer | None = None,
+    beside: np.ndarray | None = None,
 ) -> int:
     """Render ``num_frames`` frames in compiled batches and stream them to ``path``.
 
@@ -116,6 +120,7 @@ def render_video(
         dlatents_of: Frame indices ``[b]`` -> untruncated dlatents ``[b, L, D]``.
         noise_of: Frame indices ``[b]`` -> one ``[b, H, W, 1]`` map per layer; None = stored noise.
         renderer: A renderer to reuse (else one of ``batch_size`` is built).
+        beside: uint8 ``[R, W, C]`` put left of every frame (a projection's target).
 
     Returns:
         The number of frames written.
@@ -128,7 +133,7 @@ def render_video(
             dlatents = dlatents_of(frames)
             dlatents = generation.truncate(Gs, dlatents, truncation_psi, truncation_cutoff).numpy()
             for image in renderer.images(dlatents, None if noise_of is None else noise_of(frames)):
-                writer.append(image)
+                writer.append(image if beside is None else _beside(beside, image))
             report(int(frames[-1]) + 1, num_frames)
     return num_frames
 
@@ -240,6 +245,65 @@ def noise_video(
     )
 
 
+def progress_video(
+    Gs: keras.Model,
+    path: str,
+    dlatents: np.ndarray,
+    noise: Sequence[np.ndarray] | None = None,
+    target: np.ndarray | None = None,
+    **kwargs,
+) -> int:
+    """A projection's saved progress as a video: frame k renders the dlatents of snapshot k.
+
+    Args:
+        dlatents: ``[K, num_layers, dlatent_size]``, e.g. of
+            :func:`~tfstylegan.projection_files.load_progress`; used as they are (no truncation).
+        noise: One ``[1, H, W, 1]`` map per layer for every frame (the projection's own,
+            which are its final maps: they are not kept per snapshot); None = the stored noise.
+        target: uint8 ``[R, R, C]`` put left of every frame.
+        kwargs: ``fps``, ``batch_size``, ``progress`` of :func:`render_video`.
+
+    Returns:
+        The number of frames written.
+    """
+    dlatents = np.asarray(dlatents, np.float32)
+
+    def noise_of(frames):
+        return [np.broadcast_to(np.asarray(m, np.float32), [len(frames), *np.shape(m)[1:]]) for m in noise]
+
+    return render_video(
+        Gs,
+        path,
+        len(dlatents),
+        lambda frames: dlatents[frames],
+        None if noise is None else noise_of,
+        truncation_psi=1.0,
+        beside=target,
+        **kwargs,
+    )
+
+
+def _beside(target: np.ndarray, image: np.ndarray) -> np.ndarray:
+    return np.concatenate([target, image], axis=1)  # [R, 2R, C]
+
+
+@contextlib.contextmanager
+def projection_frames(paths: Sequence[str], targets: np.ndarray, fps: float = 30.0, with_target: bool = True):
+    """An ``on_frame(step, images)`` for :meth:`~tfstylegan.projection.Projector.run` that streams videos.
+
+    Target ``i``'s frames (itself beside its projection, or the projection alone) go to
+    ``paths[i]``; every file appears when the ``with`` block ends without an error.
+    """
+    with contextlib.ExitStack() as stack:
+        writers = [stack.enter_context(VideoWriter(p, fps)) for p in paths]
+
+        def on_frame(step, images):
+            for writer, target, image in zip(writers, targets, images):
+                writer.append(_beside(target, image) if with_target else image)
+
+        yield on_frame
+
+
 def projection_video(
     projector,
     target: np.ndarray,
@@ -265,11 +329,13 @@ def projection_video(
     """
     report = progress_callback(progress)
     total = steps // frame_every + 1 + (steps % frame_every > 0)
-    with VideoWriter(path, fps) as writer:
+    done = []
+    with projection_frames([path], target[np.newaxis], fps, with_target) as frames:
 
         def on_frame(step, images):
-            writer.append(np.concatenate([target, images[0]], axis=1) if with_target else images[0])
-            report(writer.num_frames, total)
+            frames(step, images)
+            done.append(step)
+            report(len(done), total)
 
         return projector.run(
             target[np.newaxis], steps, on_frame=on_frame, frame_every=frame_every, **run_kwargs
