@@ -378,3 +378,10 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path):
     assert proc.returncode == 1
     assert "python -m tfstylegan.generate: error: --seeds: bad seed '0-a'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_outdir_that_is_a_file_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "taken").write_text("x")
+    code, _, err = run_generate(capsys, f"--network={small_pkl()}", "--seeds=0", f"--outdir={tmp_path / 'taken'}")
+    assert code == 1 and "--outdir: cannot create the output folder" in err and "Traceback" not in err
+    assert (tmp_path / "taken").read_text() == "x"

@@ -83,6 +83,22 @@ def usage_error(flag: str, message: str) -> app.UsageError:
     return app.UsageError(f"--{flag}: {message}")
 
 
+def make_output_dir(path: str, flag: str = "outdir") -> str:
+    """Create the folder ``path`` (and its parents) for a tool's outputs and return it.
+
+    ``path`` may be on any file system TensorFlow reads (``gs://...``). A path that is a
+    file, lies below a file or cannot be created is a usage error of ``flag``.
+    """
+    import tensorflow as tf
+
+    try:
+        tf.io.gfile.makedirs(path)
+    except (OSError, tf.errors.OpError) as e:
+        why = e.message if isinstance(e, tf.errors.OpError) else (e.strerror or str(e))
+        raise usage_error(flag, f"cannot create the output folder {path!r}: {why}") from None
+    return path
+
+
 def load_networks_from_flag(source: str, flag: str = "network"):
     """:func:`tfstylegan.loading.load_networks`, reporting a bad source as a usage error of ``flag``."""
     from tfstylegan.legacy import LegacyPickleError
@@ -94,4 +110,4 @@ def load_networks_from_flag(source: str, flag: str = "network"):
         raise usage_error(flag, str(e)) from None
 
 
-__all__ = ["load_networks_from_flag", "run_tool", "usage_error"]
+__all__ = ["load_networks_from_flag", "make_output_dir", "run_tool", "usage_error"]
