@@ -18,6 +18,10 @@ The best of a pool of samples according to the discriminator::
 
     tfstylegan-generate --network=network.pkl --rank_by_d=8 --rank_pool=80 --grid
 
+Edits along a direction in W (``tfstylegan-generate edit --help``)::
+
+    tfstylegan-generate edit --network=network.pkl --dlatents=out/me --direction=smile.npy
+
 ``--network`` takes an original-style pickle, a ``.keras`` file (Gs alone or a G/D/Gs
 bundle) or a training run directory. Seed ``s`` is the latent
 ``np.random.RandomState(s).randn(latent_size)``; with ``--noise_mode=random`` its noise
@@ -28,13 +32,17 @@ the original scripts (``convert_images_to_uint8``) and written as ``seed<NNNN>.p
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 
-from absl import flags
+from absl import app, flags
 
+from tfstylegan.cli import generate_edit
 from tfstylegan.cli import generate_flags as parse
 from tfstylegan.cli._runner import load_networks_from_flag, make_output_dir, run_tool, usage_error
 from tfstylegan.cli.generate_figures import FIGURES, check_flags, write_figure
+
+SUBCOMMANDS = {"edit": generate_edit}  # the first word -> its module
 
 FLAGS = flags.FlagValues()
 _d = dict(flag_values=FLAGS)
@@ -186,6 +194,8 @@ def _rank_by_d(G_D_Gs, label) -> None:
 def _main(argv: list[str]) -> None:
     """The tool, on parsed flags (see the module docstring)."""
     if len(argv) > 1:
+        if argv[1] in SUBCOMMANDS:
+            raise app.UsageError(f"{argv[1]!r} must come first: tfstylegan-generate {argv[1]} --network=... ...")
         raise usage_error("network", f"unexpected arguments {argv[1:]}; every option is a --flag")
     # Check what needs no network first, so that mistakes are reported at once.
     for flag in ("seeds", "row_seeds", "col_seeds"):
@@ -213,9 +223,17 @@ def _main(argv: list[str]) -> None:
 def main(argv: Sequence[str] | None = None, prog: str = "tfstylegan-generate") -> int:
     """Run the tool on a command line (``argv[0]`` is the program name; None = ``sys.argv``).
 
+    A first word ``edit`` runs that mode (:mod:`~tfstylegan.cli.generate_edit`) on the
+    rest of the line; otherwise every
+    argument is a flag of the seed images, figures and ranking.
+
     Returns:
         The exit status: 0 on success, 1 on a usage or input error (reported on stderr).
     """
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and argv[1] in SUBCOMMANDS:
+        sub = f"{prog} {argv[1]}"
+        return SUBCOMMANDS[argv[1]].main([sub, *argv[2:]], prog=sub)
     return run_tool(_main, FLAGS, argv, prog=prog, doc=__doc__)
 
 
