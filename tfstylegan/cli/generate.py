@@ -18,9 +18,10 @@ The best of a pool of samples according to the discriminator::
 
     tfstylegan-generate --network=network.pkl --rank_by_d=8 --rank_pool=80 --grid
 
-Edits along a direction in W (``tfstylegan-generate edit --help``)::
+Edits along a direction in W, and videos (``tfstylegan-generate edit --help``, ``... video --help``)::
 
     tfstylegan-generate edit --network=network.pkl --dlatents=out/me --direction=smile.npy
+    tfstylegan-generate video --network=network.pkl --mode=interpolate --seeds=1-4 --out=loop.mp4
 
 ``--network`` takes an original-style pickle, a ``.keras`` file (Gs alone or a G/D/Gs
 bundle) or a training run directory. Seed ``s`` is the latent
@@ -37,12 +38,12 @@ from collections.abc import Sequence
 
 from absl import app, flags
 
-from tfstylegan.cli import generate_edit
+from tfstylegan.cli import generate_edit, generate_video
 from tfstylegan.cli import generate_flags as parse
 from tfstylegan.cli._runner import load_networks_from_flag, make_output_dir, run_tool, usage_error
 from tfstylegan.cli.generate_figures import FIGURES, check_flags, write_figure
 
-SUBCOMMANDS = {"edit": generate_edit}  # the first word -> its module
+SUBCOMMANDS = {"edit": generate_edit, "video": generate_video}  # the first word -> its module
 
 FLAGS = flags.FlagValues()
 _d = dict(flag_values=FLAGS)
@@ -223,8 +224,8 @@ def _main(argv: list[str]) -> None:
 def main(argv: Sequence[str] | None = None, prog: str = "tfstylegan-generate") -> int:
     """Run the tool on a command line (``argv[0]`` is the program name; None = ``sys.argv``).
 
-    A first word ``edit`` runs that mode (:mod:`~tfstylegan.cli.generate_edit`) on the
-    rest of the line; otherwise every
+    A first word ``edit`` or ``video`` runs that mode (:mod:`~tfstylegan.cli.generate_edit`,
+    :mod:`~tfstylegan.cli.generate_video`) on the rest of the line; otherwise every
     argument is a flag of the seed images, figures and ranking.
 
     Returns:
