@@ -3,8 +3,9 @@
 import os
 
 import numpy as np
-import PIL.Image
 import pytest
+from media import SMALL_PKL
+from media import read_png as png
 
 import tfstylegan
 from tfstylegan import editing, generation
@@ -20,19 +21,10 @@ def Gs(data_dir):
     return tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")[2]
 
 
-def small_pkl():
-    return os.path.join(os.path.dirname(__file__), "data", "small", "network.pkl")
-
-
 def run(capsys, *args):
     code = generate_cli.main(["tfstylegan-generate", "edit", *[str(a) for a in args]])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def png(path):
-    with PIL.Image.open(path) as image:
-        return np.asarray(image)
 
 
 def cells(grid, rows, cols, res=32):
@@ -50,7 +42,7 @@ def direction(tmp_path, Gs):
 def test_seeds_along_a_direction(tmp_path, capsys, Gs, direction):
     out = tmp_path / "out"
     strengths = ",".join(f"{s:g}" for s in STRENGTHS)
-    code, stdout, err = run(capsys, f"--network={small_pkl()}", "--seeds=3,8", f"--direction={direction}",
+    code, stdout, err = run(capsys, f"--network={SMALL_PKL}", "--seeds=3,8", f"--direction={direction}",
                             f"--strengths={strengths}", "--layers=0-3", f"--outdir={out}")
     assert code == 0, err
     names = [f"seed{s:04d}-strength{v:+g}.png" for s in (3, 8) for v in STRENGTHS]
@@ -73,7 +65,7 @@ def test_layers_outside_the_chosen_ones_stay_as_they_are(tmp_path, capsys, Gs):
     steps = np.zeros([Gs.num_layers, Gs.cfg.dlatent_size], np.float32)
     steps[4:] = np.random.RandomState(1).randn(Gs.num_layers - 4, Gs.cfg.dlatent_size) * 5
     np.save(tmp_path / "late.npy", steps)
-    args = [f"--network={small_pkl()}", "--seeds=5", f"--direction={tmp_path / 'late.npy'}", "--grid"]
+    args = [f"--network={SMALL_PKL}", "--seeds=5", f"--direction={tmp_path / 'late.npy'}", "--grid"]
     assert run(capsys, *args, "--layers=coarse", f"--outdir={tmp_path / 'a'}")[0] == 0
     assert os.listdir(tmp_path / "a") == ["grid.png"]
     row = cells(png(tmp_path / "a" / "grid.png"), 1, 5)[0]
@@ -99,7 +91,7 @@ def test_projections_keep_their_noise_maps(tmp_path, capsys, Gs, direction):
     first = projection_folder(Gs, tmp_path / "proj" / "anna", 1)
     second = projection_folder(Gs, tmp_path / "proj" / "ben", 2)
     out = tmp_path / "out"
-    code, _, err = run(capsys, f"--network={small_pkl()}", f"--dlatents={tmp_path / 'proj'}", f"--direction={direction}",
+    code, _, err = run(capsys, f"--network={SMALL_PKL}", f"--dlatents={tmp_path / 'proj'}", f"--direction={direction}",
                        "--strengths=0,2", "--batch_size=3", f"--outdir={out}")
     assert code == 0, err
     assert sorted(os.listdir(out)) == ["anna-strength+0.png", "anna-strength+2.png", "ben-strength+0.png",
@@ -114,7 +106,7 @@ def test_projections_keep_their_noise_maps(tmp_path, capsys, Gs, direction):
     assert np.any(grid[:, 0] != renderer.images(w))  # not the stored noise
     # One projection, by its folder or its file.
     for source in (tmp_path / "proj" / "ben", tmp_path / "proj" / "ben" / "dlatents.npz"):
-        assert run(capsys, f"--network={small_pkl()}", f"--dlatents={source}", f"--direction={direction}",
+        assert run(capsys, f"--network={SMALL_PKL}", f"--dlatents={source}", f"--direction={direction}",
                    "--strengths=0", "--grid", f"--outdir={tmp_path / 'one'}")[0] == 0
         np.testing.assert_array_equal(png(tmp_path / "one" / "grid.png"), Renderer(Gs, 1).images(w[1:], [m[1:] for m in noise])[0])
 
@@ -145,7 +137,7 @@ def test_bad_inputs_are_one_line(tmp_path, capsys, Gs, direction, args, flag):
     subs = {"DIR": str(direction), "BAD": str(tmp_path / "bad.npy"), "PROJ": str(tmp_path / "proj"),
             "EMPTY": str(tmp_path / "empty"), "FILE": str(tmp_path / "file")}
     args = [a.split("=")[0] + "=" + subs.get(a.split("=")[1], a.split("=")[1]) for a in args]
-    network = [] if any(a.startswith("--network") for a in args) else [f"--network={small_pkl()}"]
+    network = [] if any(a.startswith("--network") for a in args) else [f"--network={SMALL_PKL}"]
     outdir = [] if any(a.startswith("--outdir") for a in args) else [f"--outdir={tmp_path / 'out'}"]
     code, _, err = run(capsys, *network, *args, *outdir)
     assert code == 1

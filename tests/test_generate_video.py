@@ -3,8 +3,8 @@
 import os
 
 import numpy as np
-import PIL.Image
 import pytest
+from media import SMALL_PKL, mean_error, read_gif, read_mp4
 
 import tfstylegan
 from tfstylegan import generation, video, video_writer
@@ -20,29 +20,10 @@ def Gs(data_dir):
     return tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")[2]
 
 
-def small_pkl():
-    return os.path.join(os.path.dirname(__file__), "data", "small", "network.pkl")
-
-
 def run(capsys, *args):
-    code = generate_cli.main(["tfstylegan-generate", "video", f"--network={small_pkl()}", *[str(a) for a in args]])
+    code = generate_cli.main(["tfstylegan-generate", "video", f"--network={SMALL_PKL}", *[str(a) for a in args]])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def read_gif(path) -> np.ndarray:
-    with PIL.Image.open(path) as image:
-        frames = []
-        for k in range(image.n_frames):
-            image.seek(k)
-            frames.append(np.asarray(image.convert("RGB")))
-    return np.stack(frames)  # [T, H, W, 3]
-
-
-def mean_error(a, b) -> np.ndarray:
-    """Mean absolute difference of each frame of ``a`` with each of ``b``: ``[len(a), len(b)]``."""
-    a, b = a.astype(np.float32), b.astype(np.float32)
-    return np.abs(a[:, np.newaxis] - b[np.newaxis]).mean(axis=(2, 3, 4))
 
 
 def seed_images(Gs, seeds, psi=0.7):
@@ -56,10 +37,10 @@ def test_interpolation_gif_is_the_library_loop(tmp_path, capsys, Gs):
     assert code == 0, err
     assert out.strip() == f"{tmp_path / 'v' / 'loop.gif'}  (12 frames at 4 fps)"
     assert "frames 12/12" in err  # the progress bar
-    frames = read_gif(tmp_path / "v" / "loop.gif")
+    frames = read_gif(tmp_path / "v" / "loop.gif")[0]
     assert frames.shape == (12, 32, 32, 3)
     video.interpolation_video(Gs, tmp_path / "lib.gif", SEEDS, space="w", fps=4, seconds_per_seed=1, progress=None)
-    np.testing.assert_array_equal(frames, read_gif(tmp_path / "lib.gif"))
+    np.testing.assert_array_equal(frames, read_gif(tmp_path / "lib.gif")[0])
     errors = mean_error(frames[::4], seed_images(Gs, SEEDS))  # every 4th frame is a seed's image
     np.testing.assert_array_equal(errors.argmin(axis=1), [0, 1, 2])
     assert errors.diagonal().max() < 12.0
@@ -67,11 +48,8 @@ def test_interpolation_gif_is_the_library_loop(tmp_path, capsys, Gs):
 
 @pytest.mark.skipif(not video_writer.mp4_available(), reason="imageio and imageio-ffmpeg are not installed")
 def test_interpolation_mp4(tmp_path, capsys, Gs):
-    import imageio
-
     assert run(capsys, "--seeds=3,1,4", "--fps=4", "--seconds_per_seed=1", f"--out={tmp_path / 'z.mp4'}")[0] == 0
-    with imageio.get_reader(tmp_path / "z.mp4", format="FFMPEG") as reader:
-        frames = np.stack(list(reader.iter_data()))
+    frames = read_mp4(tmp_path / "z.mp4")
     assert frames.shape == (12, 32, 32, 3)
     errors = mean_error(frames[::4], seed_images(Gs, SEEDS))
     np.testing.assert_array_equal(errors.argmin(axis=1), [0, 1, 2])
@@ -85,23 +63,23 @@ def test_mp4_without_imageio_ffmpeg_is_a_gif_with_a_note(tmp_path, capsys, monke
     notes = [line for line in err.splitlines() if "note:" in line]
     assert notes == [f'tfstylegan-generate video: note: MP4 needs imageio and imageio-ffmpeg (pip install '
                      f'"tfstylegan[video]"); writing {tmp_path / "a.gif"}']
-    assert read_gif(tmp_path / "a.gif").shape == (4, 32, 32, 3)
+    assert read_gif(tmp_path / "a.gif")[0].shape == (4, 32, 32, 3)
 
 
 def test_style_mix_over_every_layer_is_the_w_loop(tmp_path, capsys):
     args = ["--seeds=3,1,4", "--fps=2", "--seconds_per_seed=1"]
     assert run(capsys, *args, "--mode=style-mix", "--base_seed=9", "--layers=0-", f"--out={tmp_path / 'm.gif'}")[0] == 0
     assert run(capsys, *args, "--space=w", f"--out={tmp_path / 'w.gif'}")[0] == 0
-    mixed = read_gif(tmp_path / "m.gif")
+    mixed = read_gif(tmp_path / "m.gif")[0]
     assert mixed.shape == (6, 32, 32, 3)
-    np.testing.assert_array_equal(mixed, read_gif(tmp_path / "w.gif"))
+    np.testing.assert_array_equal(mixed, read_gif(tmp_path / "w.gif")[0])
     assert run(capsys, *args, "--mode=style-mix", "--base_seed=9", f"--out={tmp_path / 'c.gif'}")[0] == 0  # coarse
-    assert np.any(read_gif(tmp_path / "c.gif") != mixed)
+    assert np.any(read_gif(tmp_path / "c.gif")[0] != mixed)
 
 
 def test_noise_video_starts_at_the_stored_noise(tmp_path, capsys, Gs):
     assert run(capsys, "--mode=noise", "--seeds=5", "--fps=3", "--seconds=2", f"--out={tmp_path / 'n.gif'}")[0] == 0
-    frames = read_gif(tmp_path / "n.gif")
+    frames = read_gif(tmp_path / "n.gif")[0]
     assert frames.shape == (6, 32, 32, 3)
     assert mean_error(frames[:1], seed_images(Gs, [5]))[0, 0] < 12.0
     assert mean_error(frames[3:4], frames[:1])[0, 0] > 1.0  # the noise moves
@@ -119,7 +97,7 @@ def test_project_mode_renders_the_saved_progress(tmp_path, capsys, Gs):
     code, _, err = run(capsys, "--mode=project", f"--projection={tmp_path / 'me'}", "--fps=5", "--batch_size=2",
                        f"--out={tmp_path / 'p.gif'}")
     assert code == 0, err
-    frames = read_gif(tmp_path / "p.gif")
+    frames = read_gif(tmp_path / "p.gif")[0]
     assert frames.shape == (4, 32, 64, 3)
     assert mean_error(frames[:, :, :32], target).max() < 12.0  # the target on the left
     errors = mean_error(frames[:, :, 32:], renderer.images(keys, noise))
@@ -127,7 +105,7 @@ def test_project_mode_renders_the_saved_progress(tmp_path, capsys, Gs):
     assert errors.diagonal().max() < 12.0
     assert run(capsys, "--mode=project", f"--projection={tmp_path / 'me'}", "--nowith_target",
                f"--out={tmp_path / 'alone.gif'}")[0] == 0
-    assert read_gif(tmp_path / "alone.gif").shape == (4, 32, 32, 3)
+    assert read_gif(tmp_path / "alone.gif")[0].shape == (4, 32, 32, 3)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,10 @@ import sys
 import numpy as np
 import PIL.Image
 import pytest
+from media import COND_PKL as COND
+from media import DATA
+from media import SMALL_PKL as SMALL
+from media import read_png as png
 
 import tfstylegan
 from tfstylegan import projection, video_writer
@@ -15,9 +19,6 @@ from tfstylegan.cli import project as project_cli
 from tfstylegan.metrics.lpips_weights import random_lpips_weights, save_lpips_npz
 from tfstylegan.rendering import Renderer
 
-DATA = os.path.join(os.path.dirname(__file__), "data")
-SMALL = os.path.join(DATA, "small", "network.pkl")
-COND = os.path.join(DATA, "cond", "network.pkl")
 IMAGES = os.path.join(DATA, "small", "dataset", "rgb32_png")
 
 
@@ -40,11 +41,6 @@ def run(capsys, *args):
     code = project_cli.main(["tfstylegan-project", *[str(a) for a in args]])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def png(path):
-    with PIL.Image.open(path) as image:
-        return np.asarray(image)
 
 
 def test_two_targets_in_one_batch(tmp_path, capsys, Gs, targets):

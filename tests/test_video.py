@@ -4,8 +4,8 @@ import os
 import warnings
 
 import numpy as np
-import PIL.Image
 import pytest
+from media import mean_error, read_gif, read_mp4
 
 import tfstylegan
 from tfstylegan import projection, video
@@ -30,30 +30,6 @@ def renderer(Gs):
 def seed_latents(seeds, latent_size):
     """The convention: seed s means ``RandomState(s).randn(latent_size)``."""
     return np.stack([np.random.RandomState(s).randn(latent_size) for s in seeds]).astype(np.float32)
-
-
-def read_gif(path) -> tuple[np.ndarray, list]:
-    """``(frames [T, H, W, 3], durations in ms)``."""
-    frames, durations = [], []
-    with PIL.Image.open(path) as image:
-        for k in range(image.n_frames):
-            image.seek(k)
-            frames.append(np.asarray(image.convert("RGB")))
-            durations.append(image.info["duration"])
-    return np.stack(frames), durations
-
-
-def read_mp4(path) -> np.ndarray:
-    import imageio
-
-    with imageio.get_reader(path, format="FFMPEG") as reader:
-        return np.stack(list(reader.iter_data()))
-
-
-def mean_error(a, b) -> np.ndarray:
-    """Mean absolute difference of each frame of ``a`` with each of ``b``: ``[len(a), len(b)]``."""
-    a, b = a.astype(np.float32), b.astype(np.float32)
-    return np.abs(a[:, np.newaxis] - b[np.newaxis]).mean(axis=(2, 3, 4))
 
 
 def loop_frames(renderer, frames_per_seed, psi=0.7):
