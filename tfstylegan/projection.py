@@ -333,11 +333,8 @@ class Projector:
             )
             if progress is not None:
                 seconds = time.perf_counter() - start
-                progress(
-                    ProjectionStatus(
-                        step + 1, steps, loss, dist, mse, seconds, seconds / (step + 1) * (steps - step - 1)
-                    )
-                )
+                eta = seconds / (step + 1) * (steps - step - 1)
+                progress(ProjectionStatus(step + 1, steps, loss, dist, mse, seconds, eta))
             if (step + 1) % frame_every == 0 or step + 1 == steps:
                 snapshot(step + 1)
         return ProjectionResult(
@@ -356,11 +353,8 @@ class Projector:
     def _check_targets(self, targets) -> np.ndarray:
         targets = np.asarray(targets)
         res, channels = self.Gs.cfg.resolution, self.Gs.cfg.num_channels
-        if (
-            targets.dtype != np.uint8
-            or targets.shape[1:] != (res, res, channels)
-            or not 0 < len(targets) <= self.batch_size
-        ):
+        fits = targets.shape[1:] == (res, res, channels) and 0 < len(targets) <= self.batch_size
+        if targets.dtype != np.uint8 or not fits:
             raise ValueError(
                 f"targets must be uint8 [n, {res}, {res}, {channels}] with 1 <= n <= {self.batch_size}, "
                 f"got {targets.dtype} {targets.shape}; see prepare_target"
