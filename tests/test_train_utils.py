@@ -38,7 +38,7 @@ def test_run_dir_names_and_config_json(tmp_path):
     run_dir.write_config(str(tmp_path), '{"seed": 1}')
     run_dir.write_config(str(tmp_path), '{"seed": 2}')
     assert (tmp_path / "config.json").read_text() == '{"seed": 2}\n'
-    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    assert not [p for p in os.listdir(tmp_path) if ".tmp" in p]
     assert run_dir.read_config(str(tmp_path / "config.json")).seed == 2
     assert run_dir.find_config(str(tmp_path / "checkpoints" / "ckpt-3")) == str(tmp_path / "config.json")
 

@@ -31,12 +31,11 @@ returns the network's sizes.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 import keras
 import tensorflow as tf
 
+from tfstylegan.atomic import atomic_directory, atomic_output
 from tfstylegan.generation import truncate_in_graph
 from tfstylegan.images import convert_images_to_uint8
 from tfstylegan.networks import DBasic, GStyle
@@ -80,21 +79,6 @@ class NetworkBundle(keras.Model):
         return cls(**nets, **config)
 
 
-def _replace_atomically(write, path: str, suffix: str = "") -> None:
-    """Run ``write(tmp_path)`` next to ``path``, then move the result onto ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix=".tmp-export-", dir=directory)
-    try:
-        tmp = os.path.join(tmp_dir, "out" + suffix)
-        write(tmp)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-
-
 def save_keras(path: str | os.PathLike, Gs: GStyle, G: GStyle | None = None, D: DBasic | None = None) -> None:
     """Write networks as a ``.keras`` file (atomically).
 
@@ -110,7 +94,9 @@ def save_keras(path: str | os.PathLike, Gs: GStyle, G: GStyle | None = None, D: 
     if (G is None) != (D is None):
         raise ValueError("give both G and D (a bundle) or neither (Gs alone)")
     model = Gs if G is None else NetworkBundle(G, D, Gs)
-    _replace_atomically(model.save, path, suffix=".keras")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_output(path) as temp:
+        model.save(temp)
 
 
 def _input_specs(latent_size: int, label_size: int) -> list[tf.TensorSpec]:
@@ -186,8 +172,9 @@ class GsServing(tf.Module):
 def export_saved_model(Gs: GStyle, export_dir: str | os.PathLike) -> None:
     """Write ``Gs`` as a SavedModel that serves uint8 images (see the module docstring).
 
-    The directory is written next to its final place and moved there when complete;
-    an existing directory is replaced.
+    The directory is written next to its final place and swapped in when complete, so a
+    kill at any moment leaves the old directory or the new one
+    (:func:`tfstylegan.atomic.atomic_directory`, which also states the recovery rule).
 
     Args:
         Gs: The generator.
@@ -195,9 +182,8 @@ def export_saved_model(Gs: GStyle, export_dir: str | os.PathLike) -> None:
     """
     module = GsServing(Gs)
     signatures = module.signatures()
-    _replace_atomically(
-        lambda tmp: tf.saved_model.save(module, tmp, signatures=signatures), os.fspath(export_dir)
-    )
+    with atomic_directory(export_dir) as temp:
+        tf.saved_model.save(module, temp, signatures=signatures)
 
 
 __all__ = ["GsServing", "NetworkBundle", "export_saved_model", "save_keras"]

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import io
 import os
-import uuid
 from collections.abc import Sequence
 
 import numpy as np
 import PIL.Image
 import tensorflow as tf
 
-from tfstylegan import paths
+from tfstylegan.atomic import atomic_output
 
 
 def _half_up_coefficients(drange: Sequence[float]) -> tuple[float, float]:
@@ -133,7 +132,7 @@ def blank_image(width: int, height: int, num_channels: int, color: str = "white"
 
 
 def write_png(path: str | os.PathLike, image: np.ndarray | PIL.Image.Image) -> None:
-    """Write a PNG file atomically: to a temporary file next to ``path``, then renamed onto it.
+    """Write a PNG file atomically (:func:`tfstylegan.atomic.atomic_output`).
 
     ``path`` may be any file system TensorFlow reads (``gs://...``); a reader never sees
     a partly written file, and an existing file is replaced only by a complete one.
@@ -147,16 +146,8 @@ def write_png(path: str | os.PathLike, image: np.ndarray | PIL.Image.Image) -> N
         image = to_pil(image)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    directory, name = os.path.split(path)
-    tmp = paths.join(directory, f".{name}.tmp-{uuid.uuid4().hex}")
-    try:
-        with tf.io.gfile.GFile(tmp, "wb") as f:
-            f.write(buffer.getvalue())
-        tf.io.gfile.rename(tmp, path, overwrite=True)
-    except BaseException:
-        if tf.io.gfile.exists(tmp):
-            tf.io.gfile.remove(tmp)
-        raise
+    with atomic_output(path) as temp, tf.io.gfile.GFile(temp, "wb") as f:
+        f.write(buffer.getvalue())
 
 
 __all__ = [

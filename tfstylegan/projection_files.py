@@ -24,8 +24,8 @@ import numpy as np
 import PIL.Image
 import PIL.ImageOps
 
+from tfstylegan.atomic import atomic_output
 from tfstylegan.images import write_png
-from tfstylegan.video_writer import atomic_output
 
 
 def prepare_target(image, resolution: int, num_channels: int) -> np.ndarray:

@@ -1,10 +1,10 @@
-"""Streaming writers for videos (MP4 through imageio-ffmpeg, else animated GIF) and atomic outputs.
+"""Streaming writers for videos (MP4 through imageio-ffmpeg, else animated GIF).
 
 Frames are ``[H, W, C]`` uint8 arrays (C = 1 or 3) appended one at a time; nothing keeps
 more than the current frame, so memory stays flat however long the video. Every output
-is written to a temporary file beside its destination and moved into place with
-``os.replace`` when complete, so a reader never sees a half-written file and a failure
-leaves any previous file untouched.
+is written to a temporary file beside its destination and moved into place with one
+rename when complete (:mod:`tfstylegan.atomic`), so a reader never sees a half-written
+file and a failure or a kill leaves any previous file untouched.
 
 - ``.mp4`` needs the optional ``video`` extra (``pip install "tfstylegan[video]"``:
   ``imageio`` and ``imageio-ffmpeg``, which ships its own ffmpeg). H.264, yuv420p.
@@ -17,37 +17,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import secrets
-from collections.abc import Iterator
 
 import numpy as np
 import PIL.Image
 
+from tfstylegan import atomic
+
 FORMATS = ("mp4", "gif")
-
-
-def _temp_path(path: str) -> str:
-    """A fresh temporary name beside ``path`` with the same extension (ffmpeg reads it)."""
-    directory, name = os.path.split(path)
-    os.makedirs(directory or ".", exist_ok=True)
-    stem, ext = os.path.splitext(name)
-    return os.path.join(directory, f".{stem}.{secrets.token_hex(6)}.tmp{ext}")
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[str]:
-    """A temporary path beside ``path`` (same extension) that replaces ``path`` on success.
-
-    On an exception the temporary file is removed and ``path`` is left as it was.
-    """
-    path = os.fspath(path)
-    temp = _temp_path(path)
-    try:
-        yield temp
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
 
 
 def mp4_available() -> bool:
@@ -167,7 +143,8 @@ class VideoWriter:
         self._size = None
 
     def __enter__(self) -> VideoWriter:
-        self._temp = _temp_path(self.path)
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        self._temp = atomic.temp_path(self.path)
         if self.format == "mp4":
             import imageio
 
@@ -202,7 +179,7 @@ class VideoWriter:
             if exc_type is None and self.num_frames == 0:
                 raise ValueError(f"{self.path}: no frames to write")
             if exc_type is None:
-                os.replace(self._temp, self.path)
+                atomic.replace(self._temp, self.path)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(self._temp)

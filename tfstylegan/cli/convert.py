@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from absl import flags
 
+from tfstylegan.atomic import recover_directory
 from tfstylegan.cli._runner import load_networks_from_flag, run_tool, usage_error
 
 FORMATS = ["auto", "pkl", "keras", "keras_gs", "saved_model"]
@@ -78,6 +79,7 @@ def _main(argv: list[str]) -> None:
     fmt = _format(out)
     if fmt in ("keras", "keras_gs") and not out.endswith(".keras"):
         raise usage_error("out", f"a .keras file name must end in '.keras', got {out!r}")
+    recover_directory(out)  # A SavedModel whose replacement was killed is back in place first.
     if os.path.exists(out) and not FLAGS.overwrite:
         raise usage_error("out", f"{out} exists; pass --overwrite to replace it")
 

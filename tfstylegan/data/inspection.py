@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import tensorflow as tf
 
 from tfstylegan import paths
 from tfstylegan.data.tfrecords import TFRecordDataset
-from tfstylegan.images import to_pil
+from tfstylegan.images import write_png
 
 
 def _open_dataset(tfrecord_dir: str, max_label_size) -> TFRecordDataset:
@@ -31,10 +29,7 @@ def display(tfrecord_dir: str, output: str | None = None, num_images: int = 64) 
         grid[y * h : (y + 1) * h, x * w : (x + 1) * w] = images[idx]
     if output is None:
         output = f"{paths.basename(tfrecord_dir)}-grid.png"
-    buf = io.BytesIO()
-    to_pil(grid).save(buf, format="PNG")
-    with tf.io.gfile.GFile(output, "wb") as f:
-        f.write(buf.getvalue())
+    write_png(output, grid)
     if dset.label_size:
         for idx in range(n):
             print(f"idx = {idx:<6d} label = {labels[idx].tolist()}")
@@ -50,10 +45,7 @@ def extract(tfrecord_dir: str, output_dir: str) -> None:
     idx = 0
     for images, _ in dset.iter_np(0):
         for image in images:
-            buf = io.BytesIO()
-            to_pil(image).save(buf, format="PNG")
-            with tf.io.gfile.GFile(paths.join(output_dir, f"img{idx:08d}.png"), "wb") as f:
-                f.write(buf.getvalue())
+            write_png(paths.join(output_dir, f"img{idx:08d}.png"), image)
             idx += 1
             if idx % interval == 0:
                 print(f"  {idx} / {dset.num_images} images", flush=True)

@@ -7,6 +7,7 @@ import os
 
 import tensorflow as tf
 
+from tfstylegan.atomic import atomic_output
 from tfstylegan.legacy import ConversionError, LegacyPickleError, load_pickle_states, save_pickle_states
 from tfstylegan.legacy.state import check_networks, network_from_state, state_from_network
 
@@ -77,10 +78,8 @@ def save_network_pkl(path: str | os.PathLike, G, D, Gs) -> None:
         return
     buf = io.BytesIO()
     save_pickle_states(buf, states)
-    tmp = f"{path}.tmp"
-    with tf.io.gfile.GFile(tmp, "wb") as f:
+    with atomic_output(path) as temp, tf.io.gfile.GFile(temp, "wb") as f:
         f.write(buf.getvalue())
-    tf.io.gfile.rename(tmp, path, overwrite=True)
 
 
 __all__ = ["ConversionError", "LegacyPickleError", "load_network_pkl", "save_network_pkl"]

@@ -6,41 +6,22 @@ the array helpers (the original runs with numpy 1.x and Python >= 3.6).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import pickle
-import secrets
-import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import IO, Any
 
 import numpy as np
 
+from tfstylegan import atomic
 from tfstylegan.legacy.guarded import multiarray
 from tfstylegan.legacy.network_state import BUILD_MODULE_SRC_PLACEHOLDER, NetworkState
 from tfstylegan.legacy.reader import PathOrFile
 from tfstylegan.legacy.stub import NetworkStub, describe, make_stub
 
 PICKLE_PROTOCOL = 4  # Like the released files; readable by Python >= 3.4.
-TEMP_MARK = ".tmp-"  # Temporary files are named .<destination name>.tmp-<random hex>.
-_STARTED = time.time()  # Temporary files older than this belong to saves that ended (or were killed).
-
-
-def remove_leftovers(folder: str, name: str) -> None:
-    """Removes the temporary files of killed saves of ``folder/name`` that are older than this process."""
-    prefix = f".{name}{TEMP_MARK}"
-    with contextlib.suppress(OSError):
-        entries = [e for e in os.scandir(folder) if e.name.startswith(prefix)]
-        for entry in entries:
-            with contextlib.suppress(OSError):
-                if (
-                    entry.is_file(follow_symlinks=False)
-                    and entry.stat(follow_symlinks=False).st_mtime < _STARTED
-                ):
-                    os.remove(entry.path)
-
 
 # Every global a written file may name, under the name the original code imports.
 _WRITE_GLOBALS = (
@@ -86,9 +67,9 @@ def save_pickle_states(
     ``dnnlib.tflib.network.Network`` objects with version-3 state dicts in the original
     key order, arrays and numpy scalars under their numpy 1.x names
     (``numpy.core.multiarray``). A path is written atomically (a temporary file
-    ``.<name>.tmp-<random>`` next to it, flushed to disk, then renamed over it), so a
-    crash leaves the old file or the new one; temporary files left by killed saves of the
-    same name (older than this process) are removed first. A file object is written in
+    beside it, flushed to disk, then renamed over it: :func:`tfstylegan.atomic.atomic_output`),
+    so a crash leaves the old file or the new one; temporary files left in the folder by
+    killed writes (older than this process) are removed first. A file object is written in
     place.
 
     Args:
@@ -117,22 +98,13 @@ def save_pickle_states(
     if not isinstance(path_or_file, (str, os.PathLike)):
         dump(path_or_file)
         return
-    path = os.fspath(path_or_file)
-    folder, name = os.path.dirname(path) or ".", os.path.basename(path)
-    remove_leftovers(folder, name)
-    temp = os.path.join(folder, f".{name}{TEMP_MARK}{secrets.token_hex(6)}")
     # Created like open(path, "wb") would (mode 0o666 minus the umask), but exclusively.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
+    with atomic.atomic_output(path_or_file) as temp:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(fd, "wb") as file:
             dump(file)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def _with_placeholder_src(state: NetworkState) -> NetworkState:

@@ -35,7 +35,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -44,6 +43,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfstylegan.atomic import atomic_output
 from tfstylegan.images import quantize_images
 from tfstylegan.metrics.base import MetricContext, Progress, fake_batches, label_sampler_from_array
 from tfstylegan.metrics.frechet import feature_statistics, frechet_distance
@@ -120,17 +120,10 @@ def _stats_cache_path(
 def _save_npz_atomic(path: str, **arrays: np.ndarray) -> None:
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_output(path) as temp, open(temp, "wb") as f:
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def dataset_statistics(

@@ -27,11 +27,11 @@ import dataclasses
 import hashlib
 import os
 import re
-import tempfile
 import zipfile
 
 import numpy as np
 
+from tfstylegan.atomic import atomic_output
 from tfstylegan.legacy import LegacyPickleError, NetworkStub, SafeUnpickler
 from tfstylegan.metrics.base import WeightsFileError
 
@@ -256,16 +256,8 @@ def save_lpips_npz(path: str | os.PathLike, weights: LPIPSWeights) -> None:
         arrays[f"conv{i + 1}_bias"] = np.asarray(weights.biases[i], np.float32)
     for i in range(5):
         arrays[f"lin{i}"] = np.asarray(weights.lin[i], np.float32).reshape(-1)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_output(path) as temp, open(temp, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def missing_weights_message(problem: str) -> str:

@@ -3,23 +3,31 @@
 A checkpoint holds G, D, Gs, both optimizers (moments, step counters, learning rates),
 the random generator, the data iterator of the current level (its shuffle buffer and
 position) and the loop counters, so a resumed run continues exactly where it stopped.
-``tf.train.CheckpointManager`` writes each one under a new prefix and only then
-updates its index file, so a crash never leaves a half-written "latest" checkpoint.
+``tf.train.CheckpointManager`` writes each one under a new prefix (its data first in
+``ckpt-<N>_temp/``, then ``ckpt-<N>.data-*`` and ``ckpt-<N>.index``) and only then
+replaces its ``checkpoint`` file, which names the latest, through a temporary file
+(``checkpoint.tmp<hex>``) and a rename: a kill never leaves a "latest" that points at a
+half-written checkpoint. It can leave those temporary entries, which
+:func:`remove_leftovers` deletes when the next run opens the directory, and the complete
+files of a checkpoint that the ``checkpoint`` file does not name yet.
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 import tensorflow as tf
 from absl import logging
 
+from tfstylegan import atomic
 from tfstylegan.paths import join
 from tfstylegan.training import run_dir
 from tfstylegan.training.config import ConfigError
 
 # Checkpoint objects that older runs' checkpoints lack; they keep their initial values then.
 _ADDED_LATER = ("loss_scale_D", "loss_scale_G", "data_shards")
+_LEFTOVER_RE = re.compile(r"checkpoint\.tmp[0-9a-f]+|ckpt-\d+_temp")  # What a killed save leaves.
 _MISMATCH = "the checkpoint does not fit this configuration (leave out --config to use its run's own, or give that run's flags)"
 
 
@@ -210,6 +218,18 @@ def progress_values(prefix: str) -> dict:
 def stored_objects(prefix: str) -> set[str]:
     """The names of the top-level objects a checkpoint holds (``G``, ``progress``, ...)."""
     return {k.split("/")[0] for k in tf.train.load_checkpoint(prefix).get_variable_to_shape_map()}
+
+
+def remove_leftovers(directory: str) -> None:
+    """Deletes the temporary entries of killed saves in the local checkpoint ``directory``.
+
+    Only those untouched since this process started (:func:`tfstylegan.atomic.remove_if_stale`).
+    """
+    if "://" in directory or not os.path.isdir(directory):
+        return
+    for name in os.listdir(directory):
+        if _LEFTOVER_RE.fullmatch(name):
+            atomic.remove_if_stale(join(directory, name))
 
 
 def locate_resume(path: str, worker: int = 0) -> tuple[str, str]:

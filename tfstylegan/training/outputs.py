@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from tfstylegan.paths import join
 from tfstylegan.training import grid
-from tfstylegan.training.checkpoint import TrainingState
+from tfstylegan.training.checkpoint import TrainingState, remove_leftovers
 from tfstylegan.training.config import TrainConfig, parse_grid_size
 from tfstylegan.training.report import RunLog, write_scalars
 from tfstylegan.training.run_dir import (
@@ -72,9 +72,9 @@ class RunOutputs:
         )
         self.render = grid.FakesRenderer(self.Gs, latents, labels, cfg.seed, chunk=min(len(latents), 32))
         self.writer = tf.summary.create_file_writer(directory) if chief else tf.summary.create_noop_writer()
-        self.manager = tf.train.CheckpointManager(
-            state.checkpoint, checkpoint_dir(directory, 0 if chief else worker), max_to_keep=cfg.checkpoints_to_keep
-        )
+        checkpoints = checkpoint_dir(directory, 0 if chief else worker)
+        remove_leftovers(checkpoints)
+        self.manager = tf.train.CheckpointManager(state.checkpoint, checkpoints, max_to_keep=cfg.checkpoints_to_keep)
         if chief:
             path = join(directory, REALS_PNG)
             self._image("reals", grid.save_image_grid(reals, path, training_set.dynamic_range, self.grid_size), nimg)

@@ -15,17 +15,16 @@ Paths may be local or on any filesystem TensorFlow reads and writes (``gs://...`
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
 import posixpath
 import re
-import secrets
 from collections.abc import Callable
 
 import tensorflow as tf
 
+from tfstylegan.atomic import atomic_output
 from tfstylegan.paths import basename, join
 from tfstylegan.training.config import ConfigError, TrainConfig
 
@@ -146,20 +145,9 @@ def latest_snapshot(directory: str) -> str | None:
 
 
 def write_config(run_dir: str, text: str) -> None:
-    """Writes ``config.json`` atomically: a temporary file next to it, then a rename over it."""
-    path = join(run_dir, CONFIG_JSON)
-    temp = join(run_dir, f".{CONFIG_JSON}.{secrets.token_hex(6)}.tmp")
-    try:
-        with tf.io.gfile.GFile(temp, "w") as f:
-            f.write(text + "\n")
-        if "://" in path:
-            tf.io.gfile.rename(temp, path, overwrite=True)
-        else:
-            os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError, tf.errors.OpError):
-            tf.io.gfile.remove(temp)
-        raise
+    """Writes ``config.json`` atomically (:func:`tfstylegan.atomic.atomic_output`)."""
+    with atomic_output(join(run_dir, CONFIG_JSON)) as temp, tf.io.gfile.GFile(temp, "w") as f:
+        f.write(text + "\n")
 
 
 def read_config(path: str) -> TrainConfig:

@@ -34,7 +34,7 @@ import time
 
 import tensorflow as tf
 
-from tfstylegan import paths
+from tfstylegan import atomic, paths
 from tfstylegan.data.errors import DatasetError
 from tfstylegan.data.tfrecords.format import LABELS_SUFFIX, TFRECORDS_EXT
 
@@ -130,11 +130,8 @@ def remove_leftovers(tfr_prefix: str) -> None:
 
 
 def rename(src: str, dst: str) -> None:
-    """Atomically (locally) replaces ``dst`` by ``src``."""
-    if "://" in src:
-        tf.io.gfile.rename(src, dst, overwrite=True)
-    else:
-        os.replace(src, dst)
+    """Atomically (locally) replaces ``dst`` by ``src`` (:func:`tfstylegan.atomic.replace`)."""
+    atomic.replace(src, dst)
 
 
 def remove(path: str) -> None:
