@@ -3,7 +3,6 @@
 import dataclasses
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -11,38 +10,12 @@ import time
 import numpy as np
 import pytest
 from dataset_tool_runs import run_tool, tool_error
+from kills import killed_at
 from legacy_pickles import fixture_files
 
 from tfstylegan.cli import dataset_tool
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset, TFRecordExporter, outputs
 from tfstylegan.legacy import load_pickle_states, save_pickle_states, writer
-
-
-def _killed_at(step: int, operations, action) -> bool:
-    """Runs ``action`` in a forked child that SIGKILLs itself before operation ``step``; True if it was killed.
-
-    ``operations`` are ``(module, name)`` of the functions that count as steps. The child
-    uses only os-level calls (TensorFlow's writers were closed before the fork).
-    """
-    pid = os.fork()
-    if pid == 0:  # The child: count the steps, die at the chosen one.
-        try:
-            count = [0]
-            for module, name in operations:
-                real = getattr(module, name)
-
-                def step_then(*args, real=real):
-                    if count[0] == step:
-                        os.kill(os.getpid(), signal.SIGKILL)
-                    count[0] += 1
-                    return real(*args)
-
-                setattr(module, name, step_then)
-            action()
-        finally:
-            os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
 
 
 def _images(seed, n, res):
@@ -88,7 +61,7 @@ def test_an_overwrite_killed_at_any_step_reads_as_old_new_or_an_error(tmp_path, 
         if labels:
             tfr.add_labels(new_labels)
         tfr._close_writers()  # TensorFlow's part is done before the fork.
-        killed = _killed_at(step, operations, tfr.close)
+        killed = killed_at(step, operations, tfr.close)
         got = _contents(out)
         if step == 0:
             assert killed and _same(got, old), "a kill before the first rename must leave the old dataset"
@@ -127,7 +100,7 @@ def test_a_pickle_save_killed_leaves_the_old_file_and_the_next_save_cleans_up(tm
         operations = [(os, "replace")]
     else:  # Die in the middle of the dump: after the first write call of the pickler.
         operations = [(writer._OriginalNamesPickler, "save_global")]
-    assert _killed_at(0 if where == "renaming" else 1, operations, lambda: save_pickle_states(path, states))
+    assert killed_at(0 if where == "renaming" else 1, operations, lambda: save_pickle_states(path, states))
     assert path.read_bytes() == old
     load_pickle_states(path)  # The old file is complete.
     left = [n for n in os.listdir(tmp_path) if n.startswith(".network.pkl.tmp-")]

@@ -28,9 +28,9 @@ older than this module's import is deleted: such a write ended before this proce
 started. :func:`remove_if_stale` applies the same age rule to other names.
 
 **Test hook**: with the environment variable ``TFSTYLEGAN_PAUSE_BEFORE_REPLACE=<seconds>``,
-each step that changes what the destination holds (the rename of a file; steps 1, 2 and 3
-of a directory) first writes ``pause before <step>: <path>`` to stderr and sleeps that
-long, so that a test can kill the writer at exactly that point.
+the rename that puts a new output in place (of a file; step 2 of a directory) is preceded
+by a line ``pause before replace: <path>`` on stderr and a sleep of that many seconds, so
+that a test can kill the writer at exactly that point.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from collections.abc import Iterator
 
 from tfstylegan import paths
 
-PAUSE_ENV = "TFSTYLEGAN_PAUSE_BEFORE_REPLACE"  # Test hook: seconds to sleep before each replacing step.
+PAUSE_ENV = "TFSTYLEGAN_PAUSE_BEFORE_REPLACE"  # Test hook: seconds to sleep before a replacing rename.
 TEMP_MARK = ".tmp-"  # Temporary names are .<destination name>.tmp-<hex><extension>.
 OLD_MARK = ".old-"  # A directory being replaced waits as <name>.old-<hex>.
 _TEMP_RE = re.compile(r"\..+\.tmp-[0-9a-f]{12}(\.[^.]*)?")
@@ -58,11 +58,11 @@ def _remote(path: str) -> bool:
     return "://" in path
 
 
-def _pause(step: str, path: str) -> None:
-    """The test hook: announce ``step`` and sleep ``$TFSTYLEGAN_PAUSE_BEFORE_REPLACE`` seconds."""
+def _pause(path: str) -> None:
+    """The test hook: announce the rename onto ``path`` and sleep ``$TFSTYLEGAN_PAUSE_BEFORE_REPLACE`` seconds."""
     seconds = os.environ.get(PAUSE_ENV)
     if seconds:
-        sys.stderr.write(f"pause before {step}: {path}\n")
+        sys.stderr.write(f"pause before replace: {path}\n")
         sys.stderr.flush()
         time.sleep(float(seconds))
 
@@ -118,7 +118,7 @@ def temp_path(path: str | os.PathLike) -> str:
 def replace(temp: str, path: str | os.PathLike) -> None:
     """Moves the complete file ``temp`` onto ``path`` in one rename (the test hook pauses first)."""
     path = os.fspath(path)
-    _pause("replace", path)
+    _pause(path)
     if _remote(path):
         import tensorflow as tf
 
@@ -187,9 +187,8 @@ def replace_directory(new: str, path: str | os.PathLike) -> None:
     old = None
     if os.path.lexists(path):
         old = f"{path}{OLD_MARK}{secrets.token_hex(6)}"
-        _pause("moving the old directory aside", path)
         os.rename(path, old)
-    _pause("replace", path)
+    _pause(path)
     try:
         os.rename(new, path)
     except BaseException:
@@ -197,7 +196,6 @@ def replace_directory(new: str, path: str | os.PathLike) -> None:
             os.rename(old, path)
         raise
     if old is not None:
-        _pause("removing the old directory", old)
         _remove(old)
 
 
