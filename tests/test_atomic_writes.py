@@ -173,3 +173,11 @@ def test_a_failed_directory_write_keeps_the_old_one_and_a_file_can_become_a_dire
     with atomic.atomic_directory(tmp_path / "file") as temp:
         _directory(temp, "new")
     assert sorted(os.listdir(tmp_path)) == ["file", "model"] and _read(tmp_path / "file") == "new"
+
+
+def test_convert_never_replaces_a_directory_by_a_file(tmp_path, capsys):
+    out = tmp_path / "nets.keras"
+    _directory(out, "old")
+    code = convert_cli.main(["tfstylegan-convert", f"--network={SMALL_PKL}", f"--out={out}", "--overwrite"])
+    assert code == 1 and f"--out: {out} is a directory; a keras file cannot replace it" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == ["nets.keras"] and _read(out) == "old"

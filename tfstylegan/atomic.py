@@ -1,6 +1,8 @@
 """Outputs put in place so that a kill at any moment leaves the old output or the new one, whole.
 
-Every writer of the package goes through this module.
+Every writer of the package puts its outputs in place through this module. The dataset
+writer keeps its own names for its multi-file swap (:mod:`tfstylegan.data.tfrecords.outputs`);
+training checkpoints are TensorFlow's (:mod:`tfstylegan.training.checkpoint`).
 
 **Files** (:func:`atomic_output`): the new file is written under a temporary name beside
 its destination, ``.<name>.tmp-<12 hex digits><extension of name>`` (the extension kept,
@@ -18,8 +20,9 @@ under the same kind of temporary name, then :func:`replace_directory` swaps it i
 A kill between steps 1 and 2 leaves no ``<name>`` but a complete ``<name>.old-*``; a kill
 between 2 and 3 leaves both. The next writer of ``<name>`` first runs
 :func:`recover_directory`, which applies the recovery rule: if ``<name>`` is missing and
-a ``<name>.old-*`` exists, the newest one is renamed back to ``<name>``; every other
-``<name>.old-*`` is deleted. Directories are local only.
+a ``<name>.old-*`` exists, the newest one is renamed back to ``<name>``; then every
+remaining ``<name>.old-*`` is deleted (so when both exist, the new one stays).
+Directories are local only.
 
 **Leftovers**: the temporary files and directories of killed writes are removed by the
 next process that writes into the same local folder. At its first write there, every

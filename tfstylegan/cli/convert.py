@@ -82,6 +82,8 @@ def _main(argv: list[str]) -> None:
     recover_directory(out)  # A SavedModel whose replacement was killed is back in place first.
     if os.path.exists(out) and not FLAGS.overwrite:
         raise usage_error("out", f"{out} exists; pass --overwrite to replace it")
+    if fmt != "saved_model" and os.path.isdir(out):  # --overwrite replaces a file, never a folder by a file.
+        raise usage_error("out", f"{out} is a directory; a {fmt} file cannot replace it, give another name")
 
     from tfstylegan import export
     from tfstylegan.legacy.network_pkl import save_network_pkl
