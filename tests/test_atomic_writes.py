@@ -181,3 +181,35 @@ def test_convert_never_replaces_a_directory_by_a_file(tmp_path, capsys):
     code = convert_cli.main(["tfstylegan-convert", f"--network={SMALL_PKL}", f"--out={out}", "--overwrite"])
     assert code == 1 and f"--out: {out} is a directory; a keras file cannot replace it" in capsys.readouterr().err
     assert os.listdir(tmp_path) == ["nets.keras"] and _read(out) == "old"
+
+
+def _age(path, seconds=3600):
+    os.utime(path, (time.time() - seconds,) * 2)
+
+
+def test_only_leftovers_older_than_the_process_are_removed(tmp_path):
+    from tfstylegan.images import write_png
+    from tfstylegan.training.checkpoint import remove_leftovers
+
+    stale, fresh, busy = ".a.png.tmp-0123456789ab.png", ".b.png.tmp-0123456789ab.png", ".c.tmp-0123456789ab"
+    for name in (stale, fresh, "x.png.tmp-0123456789ab", ".d.png.tmp-xyz"):
+        (tmp_path / name).write_bytes(b"left over")
+    (tmp_path / busy).mkdir()
+    (tmp_path / busy / "saved_model.pb").write_bytes(b"being written")
+    for name in (stale, busy, "x.png.tmp-0123456789ab"):  # Older than this process; busy's file is not.
+        _age(tmp_path / name)
+    write_png(tmp_path / "new.png", np.zeros([4, 4], np.uint8))
+    kept = [fresh, busy, ".d.png.tmp-xyz", "new.png", "x.png.tmp-0123456789ab"]
+    assert sorted(os.listdir(tmp_path)) == sorted(kept)
+    checkpoints = tmp_path / "checkpoints"
+    for name in ("ckpt-3_temp", "ckpt-4_temp"):
+        (checkpoints / name).mkdir(parents=True)
+        (checkpoints / name / "part-00000-of-00001.data-00000-of-00001.tempstate1").write_bytes(b"x")
+    for name in ("checkpoint.tmp0123abcd", "ckpt-3.index"):
+        (checkpoints / name).write_text("x")
+    for path in (checkpoints / "ckpt-3_temp", *(checkpoints / "ckpt-3_temp").iterdir()):
+        _age(path)
+    for name in ("checkpoint.tmp0123abcd", "ckpt-3.index"):
+        _age(checkpoints / name)
+    remove_leftovers(str(checkpoints))
+    assert sorted(os.listdir(checkpoints)) == ["ckpt-3.index", "ckpt-4_temp"]
