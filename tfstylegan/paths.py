@@ -1,7 +1,9 @@
 """Paths as ``tf.io.gfile`` takes them: local ones and remote ones (``gs://bucket/...``).
 
 Also :func:`open_regular_file`, the one way a local input file is opened: a FIFO, a
-device or a directory that carries a file's name is refused, never waited on.
+device or a directory that carries a file's name is refused, never waited on; and
+:func:`check_output_path`, the one check of an output path before a tool does any work
+(a file in the way, a folder that cannot be written, a file system TensorFlow lacks).
 """
 
 from __future__ import annotations
@@ -64,3 +66,98 @@ def open_regular_file(path: str | os.PathLike) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+class PathError(ValueError):
+    """A path a tool cannot use (an output it cannot write, a file system TensorFlow lacks); the message says why."""
+
+
+def _nearest_existing(path: str) -> str:
+    path = os.path.abspath(path)
+    while not os.path.lexists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
+
+
+def _not_writable(folder: str) -> str | None:
+    """Why no file can be created in ``folder`` (tried, not guessed from permission bits), or None."""
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+    except OSError as e:
+        return e.strerror or type(e).__name__
+    os.close(fd)
+    os.remove(probe)
+    return None
+
+
+def check_remote_path(path: str) -> None:
+    """Checks that TensorFlow has a file system for a ``scheme://`` path and can reach it.
+
+    Raises:
+        PathError: an unknown scheme (TensorFlow 2.21 has ``gs://`` but no ``s3://``
+            or ``hdfs://`` of its own), or the file system cannot be reached.
+    """
+    import tensorflow as tf
+
+    scheme = path.split("://", 1)[0]
+    try:
+        tf.io.gfile.exists(path)
+    except tf.errors.UnimplementedError:
+        extra = " (tensorflow-io adds s3:// and hdfs://)" if scheme in ("s3", "hdfs") else ""
+        raise PathError(
+            f"{path}: TensorFlow has no file system for {scheme}:// paths{extra}; use a local path or gs://"
+        ) from None
+    except tf.errors.OpError as e:
+        raise PathError(f"{path}: cannot reach it: {e.message.splitlines()[0]}") from None
+
+
+def check_output_path(path: str, kind: str = "dir") -> None:
+    """Checks, before any work, that a tool can write ``path``.
+
+    A missing folder is fine (the writer creates it and its parents, like ``mkdir -p``) if
+    the nearest existing folder above it is a directory in which a file can be created
+    (tried, not guessed from permission bits). A ``scheme://`` path is checked with
+    :func:`check_remote_path`.
+
+    Args:
+        path: the output.
+        kind: ``'dir'``, a directory the tool writes into, or ``'file'``, a file it writes
+            (replacing an existing one; an existing directory of that name is refused).
+
+    Raises:
+        PathError: naming the path and what is wrong with it.
+    """
+    if kind not in ("dir", "file"):
+        raise ValueError(f"kind must be 'dir' or 'file', got {kind!r}")
+    if not path:
+        raise PathError("the output path is empty")
+    if "://" in path:
+        check_remote_path(path)
+        return
+    if kind == "file" and os.path.isdir(path):
+        raise PathError(f"cannot write the file {path}: it is a directory")
+    folder = path if kind == "dir" else os.path.dirname(os.path.abspath(path))
+    ancestor = _nearest_existing(folder)
+    if not os.path.isdir(ancestor):
+        kind_of = file_kind(os.stat(ancestor).st_mode) if os.path.exists(ancestor) else "a dangling link"
+        raise PathError(f"cannot write to {path}: {ancestor} is {kind_of}, not a directory")
+    problem = _not_writable(ancestor)
+    if problem:
+        raise PathError(f"cannot write to {path}: {ancestor} is not writable ({problem})")
+
+
+def make_output_dir(path: str) -> str:
+    """Creates the output directory ``path`` and its parents (after :func:`check_output_path`); returns it."""
+    check_output_path(path, "dir")
+    if "://" in path:
+        import tensorflow as tf
+
+        tf.io.gfile.makedirs(path)
+    else:
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as e:
+            raise PathError(f"cannot create {path}: {e.strerror or e}") from None
+    return path
