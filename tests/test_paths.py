@@ -38,6 +38,8 @@ def test_output_paths_are_checked_before_any_work(tmp_path):
         ("s3://bucket/runs", "dir", "TensorFlow has no file system for s3:// paths (tensorflow-io adds"),
         ("nosuch://x/y", "file", "TensorFlow has no file system for nosuch:// paths; use a local path or gs://"),
         ("", "dir", "the output path is empty"),
+        (f"{tmp_path}/new.pkl/", "file", f"cannot write the file {tmp_path}/new.pkl/: the path names a folder, not a file"),
+        ("gs://bucket/", "file", "cannot write the file gs://bucket/: the path names a folder, not a file"),
     ]:
         with pytest.raises(PathError, match=re.escape(message)):
             check_output_path(str(path), kind)

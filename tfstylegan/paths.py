@@ -133,6 +133,8 @@ def check_output_path(path: str, kind: str = "dir") -> None:
         raise ValueError(f"kind must be 'dir' or 'file', got {kind!r}")
     if not path:
         raise PathError("the output path is empty")
+    if kind == "file" and os.path.basename(path) in ("", ".", ".."):
+        raise PathError(f"cannot write the file {path}: the path names a folder, not a file")
     if "://" in path:
         check_remote_path(path)
         return
@@ -154,7 +156,10 @@ def make_output_dir(path: str) -> str:
     if "://" in path:
         import tensorflow as tf
 
-        tf.io.gfile.makedirs(path)
+        try:
+            tf.io.gfile.makedirs(path)
+        except tf.errors.OpError as e:
+            raise PathError(f"cannot create {path}: {e.message.splitlines()[0]}") from None
     else:
         try:
             os.makedirs(path, exist_ok=True)
