@@ -71,6 +71,8 @@ def run_tool(
         main(rest)
     except _user_errors() as e:
         message = " ".join(str(e).split()) or type(e).__name__  # One line, whatever the error holds.
+        if isinstance(e, flags.CantOpenFlagFileError):  # absl says "ERROR:: Unable to open flagfile: ...".
+            message = "--flagfile: cannot open the flag file: " + message.split("flagfile: ", 1)[-1]
         print(f"{prog}: error: {message}", file=sys.stderr)
         if isinstance(e, (app.UsageError, flags.Error)):
             print(f"Run '{prog} --help' for the flags.", file=sys.stderr)
@@ -89,14 +91,29 @@ def make_output_dir(path: str, flag: str = "outdir") -> str:
     ``path`` may be on any file system TensorFlow reads (``gs://...``). A path that is a
     file, lies below a file or cannot be created is a usage error of ``flag``.
     """
-    import tensorflow as tf
+    from tfstylegan.paths import PathError
+    from tfstylegan.paths import make_output_dir as make_dir
 
     try:
-        tf.io.gfile.makedirs(path)
-    except (OSError, tf.errors.OpError) as e:
-        why = e.message if isinstance(e, tf.errors.OpError) else (e.strerror or str(e))
-        raise usage_error(flag, f"cannot create the output folder {path!r}: {why}") from None
-    return path
+        return make_dir(path)
+    except PathError as e:
+        raise usage_error(flag, str(e)) from None
+
+
+def check_output_flag(flag: str, path: str, kind: str = "dir") -> None:
+    """:func:`tfstylegan.paths.check_output_path` of a flag's value, reported as a usage error of ``flag``.
+
+    Args:
+        flag: the flag's name.
+        path: its value.
+        kind: ``'dir'`` (written into; created with its parents) or ``'file'``.
+    """
+    from tfstylegan.paths import PathError, check_output_path
+
+    try:
+        check_output_path(path, kind)
+    except PathError as e:
+        raise usage_error(flag, str(e)) from None
 
 
 def load_networks_from_flag(source: str, flag: str = "network"):
@@ -110,4 +127,4 @@ def load_networks_from_flag(source: str, flag: str = "network"):
         raise usage_error(flag, str(e)) from None
 
 
-__all__ = ["load_networks_from_flag", "make_output_dir", "run_tool", "usage_error"]
+__all__ = ["check_output_flag", "load_networks_from_flag", "make_output_dir", "run_tool", "usage_error"]

@@ -176,9 +176,12 @@ _PLAIN_FLAGS, _DICT_FLAGS, _SCHED_FLAGS = _define_flags()
 
 
 def _literal(text: str):
+    """A ``key=value`` value: a Python literal (``4``, ``0.5``, ``None``, ``'auto'``), ``true``/``false``, else the text."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return text
 
 

@@ -11,32 +11,78 @@ import dataclasses
 import math
 import os
 import typing
+from collections.abc import Mapping
 
-from tfstylegan.resolution import resolution_log2
+from tfstylegan.paths import PathError, check_output_path
+from tfstylegan.resolution import MAX_RESOLUTION, resolution_log2
 from tfstylegan.schedule import SCHEDULE_ARGS, int_keys, reachable_schedules
 from tfstylegan.training.config import (
     DATASET_KWARGS,
+    MAX_KIMG,
     ConfigError,
     DatasetInfo,
     TrainConfig,
     parse_grid_size,
     vocabulary,
+    within,
 )
+
+MAX_MINIBATCH = 2**16  # Images of a global minibatch (the original's largest is 512).
+_KIMG = (">=", 0, f"a finite number of kimg in [0, {MAX_KIMG:,}]", MAX_KIMG)
+_TICK = (">", 0, f"a finite number of kimg in (0, {MAX_KIMG:,}]", MAX_KIMG)
+_LRATE = (">=", 0, "a finite learning rate >= 0")
+_MINIBATCH = (">=", 1, f"a minibatch size in [1, {MAX_MINIBATCH}]", MAX_MINIBATCH)
+# training_schedule's arguments: name -> (bound of the value, or of each value of its resolution table; ints only).
+_SCHEDULE_BOUNDS = {
+    "lod_training_kimg": (_KIMG, False),
+    "lod_transition_kimg": (_KIMG, False),
+    "lrate_rampup_kimg": (_KIMG, False),
+    "minibatch_base": (_MINIBATCH, True),
+    "minibatch_dict": (_MINIBATCH, True),
+    "max_minibatch_per_gpu": (_MINIBATCH, True),
+    "G_lrate_base": (_LRATE, False),
+    "G_lrate_dict": (_LRATE, False),
+    "D_lrate_base": (_LRATE, False),
+    "D_lrate_dict": (_LRATE, False),
+    "tick_kimg_base": (_TICK, False),
+    "tick_kimg_dict": (_TICK, False),
+}
+_FINITE = (">=", -math.inf, "a finite number")
+# Loss parameters: penalty weights (*_gamma, *_lambda, *_epsilon) are >= 0; WGAN-GP divides by its target.
+_LOSS_PARAM_BOUNDS = {"wgan_target": (">", 0, "a positive number")}
+_NONNEGATIVE = (">=", 0, "a finite number >= 0")
+# Optimizer arguments: decay rates in [0, 1), epsilon > 0.
+_OPT_ARG_BOUNDS = {
+    "beta_1": (lambda v: within(v, (">=", 0, "")) and v < 1, "a number in [0, 1)"),
+    "beta_2": (lambda v: within(v, (">=", 0, "")) and v < 1, "a number in [0, 1)"),
+    "rho": (lambda v: within(v, (">=", 0, "")) and v < 1, "a number in [0, 1)"),
+    "momentum": (lambda v: within(v, (">=", 0, "")) and v < 1, "a number in [0, 1)"),
+    "epsilon": (lambda v: within(v, (">", 0, "")), "a finite number > 0"),
+}
 
 
 def _power_of_two(value) -> bool:
     try:
-        resolution_log2(value)
-    except ValueError:
+        resolution_log2(value, maximum=MAX_RESOLUTION)
+    except (ValueError, TypeError):
         return False
     return True
 
 
+def _types(hint) -> tuple[type, ...]:
+    """The classes a field annotation allows (``int | None`` -> ``(int, NoneType)``; a float also takes an int)."""
+    types = typing.get_args(hint) or (hint,)
+    return tuple(t for t in types if isinstance(t, type)) + ((int,) if float in types else ())
+
+
 def _check_fields(cfg: TrainConfig) -> None:
-    """Every field's vocabulary and bounds, as their metadata state them."""
+    """Every field's type, vocabulary and bounds, as their annotations and metadata state them."""
     hints = typing.get_type_hints(TrainConfig)
     for field in dataclasses.fields(cfg):
-        value = getattr(cfg, field.name)
+        value, types = getattr(cfg, field.name), _types(hints[field.name])
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise ConfigError(field.name, value, f"expected a {names} value, got a {type(value).__name__}")
         if field.metadata.get("choices"):
             choices = vocabulary(field.name)
             if value not in choices:
@@ -44,11 +90,16 @@ def _check_fields(cfg: TrainConfig) -> None:
         bound = field.metadata.get("bound")
         if bound is None or (value is None and field.default is None):
             continue
-        op, limit, expected = bound
-        integer = int in (hints[field.name], *typing.get_args(hints[field.name]))
-        number = isinstance(value, int) if integer else isinstance(value, (int, float)) and math.isfinite(value)
-        if not (number and (value > limit if op == ">" else value >= limit)):
-            raise ConfigError(field.name, value, f"expected {expected}")
+        if not within(value, bound, integer=int in types and float not in types):
+            raise ConfigError(field.name, value, f"expected {bound[2]}")
+    if not _plain_name(cfg.desc):
+        expected = "expected a plain name: no '/', '\\', '..' or control characters, at most 200 characters"
+        raise ConfigError("desc", cfg.desc, expected)
+
+
+def _plain_name(text: str) -> bool:
+    """Whether ``text`` names one folder inside another (empty = the default name)."""
+    return ".." not in text and not any(c in text for c in "/\\") and text.isprintable() and len(text) <= 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,15 +161,21 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> CheckedC
 
 
 def _check_networks(cfg: TrainConfig) -> None:
+    """Every G_args / D_args key is an argument of the network and its value within the bounds a pickle's must meet."""
+    from tfstylegan.legacy.bounds import short_repr
+    from tfstylegan.legacy.static_kwargs import KWARG_BOUNDS
     from tfstylegan.networks import D_KWARGS, G_KWARGS  # TensorFlow: imported only when checking.
 
     for field, known in (("G_args", G_KWARGS), ("D_args", D_KWARGS)):
         args = getattr(cfg, field)
-        for key in args:
+        for key, value in args.items():
             if key in DATASET_KWARGS:
                 raise ConfigError(field, args, f"{key} comes from the dataset and cannot be set")
             if key not in known:
                 raise ConfigError(field, args, f"unknown argument {key!r}; expected some of {', '.join(sorted(known))}")
+            check, expected = KWARG_BOUNDS[key]
+            if not check(value):
+                raise ConfigError(field, {key: value}, f"{key} is {short_repr(value)}; expected {expected}")
 
 
 def _check_losses(cfg: TrainConfig) -> dict:
@@ -137,15 +194,30 @@ def _check_losses(cfg: TrainConfig) -> dict:
             resolved[net] = losses.resolve_loss_args(name, args, net)
         except ValueError as e:
             raise ConfigError(f"{net}_loss_args", args, str(e)) from None
-    allowed = set(OPTIMIZERS[cfg.optimizer][1])
+        for key, value in resolved[net].items():
+            default = _NONNEGATIVE if key.endswith(("_gamma", "_lambda", "_epsilon")) else _FINITE
+            bound = _LOSS_PARAM_BOUNDS.get(key, default)
+            if not within(value, bound):
+                given = {key: args.get(key, value)}
+                raise ConfigError(f"{net}_loss_args", given, f"{key} is {value!r}; expected {bound[2]}")
+    allowed = OPTIMIZERS[cfg.optimizer][1]
     for field in ("G_opt_args", "D_opt_args"):
-        if set(getattr(cfg, field)) - allowed:
-            raise ConfigError(field, getattr(cfg, field), f"{cfg.optimizer} takes {', '.join(sorted(allowed))}")
+        args = getattr(cfg, field)
+        if set(args) - set(allowed):
+            raise ConfigError(field, args, f"{cfg.optimizer} takes {', '.join(sorted(allowed))}")
+        for key, value in args.items():
+            check, expected = _OPT_ARG_BOUNDS[key]
+            if not check(value):
+                raise ConfigError(field, {key: value}, f"{key} is {value!r}; expected {expected}")
     return resolved
 
 
 def _check_outputs(cfg: TrainConfig, data: DatasetInfo) -> None:
-    """The snapshot grid and the metrics."""
+    """The result directory, the snapshot grid and the metrics."""
+    try:
+        check_output_path(cfg.result_dir, "dir")
+    except PathError as e:
+        raise ConfigError("result_dir", cfg.result_dir, str(e).removeprefix(f"{cfg.result_dir}: ")) from None
     parse_grid_size(cfg.grid_size, data.resolution)
     if cfg.grid_layout != "random" and data.label_size == 0:
         raise ConfigError("grid_layout", cfg.grid_layout, "a class layout needs labels: train with --cond on a labelled dataset")
@@ -175,24 +247,43 @@ def _check_outputs(cfg: TrainConfig, data: DatasetInfo) -> None:
         )
 
 
+def _check_schedule_values(sched: Mapping) -> None:
+    """Each training_schedule argument (and each value of its resolution tables) by its type and bounds."""
+    if not (isinstance(sched["lod_initial_resolution"], int) and _power_of_two(sched["lod_initial_resolution"])):
+        raise ConfigError(
+            "lod_initial_resolution", sched["lod_initial_resolution"], f"expected a power of two in [4, {MAX_RESOLUTION}]"
+        )
+    for key, (bound, integer) in _SCHEDULE_BOUNDS.items():
+        value = sched[key]
+        if not key.endswith(("_dict", "_per_gpu")):
+            if not within(value, bound, integer):
+                raise ConfigError(key, value, f"expected {bound[2]}")
+            continue
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            raise ConfigError(key, value, "expected resolution:value items (e.g. 4:128,8:64)")
+        try:
+            table = int_keys(value)
+        except (TypeError, ValueError):
+            raise ConfigError(key, value, "keys must be resolutions (powers of two >= 4)") from None
+        bad = [r for r in table if not _power_of_two(r)]
+        if bad:
+            raise ConfigError(key, table, f"keys must be resolutions (powers of two in [4, {MAX_RESOLUTION}]), got {bad}")
+        for res, item in table.items():
+            if not within(item, bound, integer):
+                raise ConfigError(key, {res: item}, f"resolution {res}: {item!r} is not {bound[2]}")
+
+
 def _check_schedule(cfg: TrainConfig, data: DatasetInfo, replicas: int, num_gpus: int) -> None:
-    """Every resolution the run can reach must have a usable minibatch, tick and learning rates."""
+    """Every schedule value in bounds; every resolution the run can reach with a minibatch that splits."""
     from tfstylegan.networks import D_KWARGS
 
     unknown = sorted(set(cfg.sched_args) - set(SCHEDULE_ARGS))
     if unknown:
         raise ConfigError("sched_args", cfg.sched_args, f"unknown argument(s) {unknown}; expected some of {sorted(SCHEDULE_ARGS)}")
     sched = {**SCHEDULE_ARGS, **cfg.sched_args}
-    if not _power_of_two(sched["lod_initial_resolution"]):
-        raise ConfigError("lod_initial_resolution", sched["lod_initial_resolution"], "expected a power of two >= 4")
-    for key in ("lod_training_kimg", "lod_transition_kimg", "lrate_rampup_kimg"):
-        if not sched[key] >= 0:
-            raise ConfigError(key, sched[key], "expected a number >= 0")
-    for key in ("minibatch_dict", "max_minibatch_per_gpu", "G_lrate_dict", "D_lrate_dict", "tick_kimg_dict"):
-        table = int_keys(sched[key])
-        bad = [r for r in table if not _power_of_two(r)]
-        if bad:
-            raise ConfigError(key, sched[key], f"keys must be resolutions (powers of two >= 4), got {bad}")
+    _check_schedule_values(sched)
     group = int(cfg.D_args.get("mbstd_group_size", D_KWARGS["mbstd_group_size"]))
     for s in reachable_schedules(data.resolution, num_gpus, sched):
         per_replica = s.minibatch // replicas
@@ -209,7 +300,3 @@ def _check_schedule(cfg: TrainConfig, data: DatasetInfo, replicas: int, num_gpus
                 f"{where} each replica gets {per_replica} images, which is not divisible by the minibatch-stddev "
                 f"group size {group} (D_args mbstd_group_size)",
             )
-        if not s.tick_kimg > 0:
-            raise ConfigError("tick_kimg_base", s.tick_kimg, f"{where} the tick length must be positive")
-        if not (s.G_lrate >= 0 and s.D_lrate >= 0):
-            raise ConfigError("G_lrate_base", s.G_lrate, f"{where} learning rates must be >= 0")

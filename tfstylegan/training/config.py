@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import math
 from collections.abc import Mapping
 
 # Network arguments that come from the dataset, not from the configuration.
@@ -28,8 +29,10 @@ class ConfigError(ValueError):
 
 
 def _show(value) -> str:
+    """A value as its flag takes it: ``a=1,b=x`` (key=value), ``4:128,8:64`` (resolution tables), or text."""
     if isinstance(value, Mapping):
-        return ",".join(f"{k}={v}" for k, v in value.items())
+        sep = ":" if value and all(isinstance(k, int) for k in value) else "="
+        return ",".join(f"{k}{sep}{v}" for k, v in value.items())
     return str(value)
 
 
@@ -42,9 +45,10 @@ def setting(default=dataclasses.MISSING, help: str = "", *, factory=None, choice
         factory: a function returning the default (dicts and lists), instead of ``default``.
         choices: ``'module:NAME'``, the vocabulary the value must come from, kept by the
             module that owns it (see :func:`vocabulary`).
-        bound: ``(op, limit, expected)``: the value must be a finite number with
-            ``value op limit`` (``op`` is ``'>'`` or ``'>='``; int fields take ints only),
-            else the error says ``expected <expected>``. None is allowed when it is the default.
+        bound: ``(op, limit, expected)`` or ``(op, limit, expected, maximum)``: the value
+            must be a finite number with ``value op limit`` (``op`` is ``'>'`` or ``'>='``)
+            and ``value <= maximum``; int fields take ints only (see :func:`within`), else
+            the error says ``expected <expected>``. None is allowed when it is the default.
         flag: False = no command-line flag of this name.
     """
     metadata = dict(help=help, choices=choices, bound=bound, flag=flag)
@@ -54,6 +58,24 @@ def setting(default=dataclasses.MISSING, help: str = "", *, factory=None, choice
 
 
 _POSITIVE = (">", 0, "a positive number")
+MAX_SEED = 2**32 - 1  # numpy's seeds (keras.utils.set_random_seed) are below 2**32.
+MAX_GRID_SIDE = 64  # Images a side of a WxH snapshot grid.
+MAX_GRID_PIXELS = 2**25  # Pixels of a snapshot grid (the original's 4k grid at 1024x1024 has 29M).
+MAX_SYNTHETIC_IMAGES = 100_000  # The built-in dataset is drawn in memory: 3 KiB per image.
+MAX_KIMG = 10**9  # Any length in kimg (the original's longest run is 25,000); sums of them stay finite.
+
+
+def within(value, bound: tuple, integer: bool = False) -> bool:
+    """Whether ``value`` is a finite number (an int if ``integer``; never a bool) within ``bound`` (see :func:`setting`)."""
+    op, limit, _, *maximum = bound
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if integer and not isinstance(value, int):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):  # An int is finite (and may not fit a float).
+        return False
+    above = value > limit if op == ">" else value >= limit
+    return above and (not maximum or value <= maximum[0])
 
 
 @dataclasses.dataclass
@@ -73,7 +95,11 @@ class TrainConfig:
         0, "Label components to use: 0 = unconditional, N = the first N, 'full' = all (overrides --cond)."
     )
     mirror_augment: bool = setting(False, "Random horizontal flips of the reals.")
-    synthetic_images: int = setting(1000, "Images in the built-in dataset (without --data_dir).", bound=(">=", 1, "at least 1 image"))
+    synthetic_images: int = setting(
+        1000,
+        f"Images in the built-in dataset (without --data_dir), at most {MAX_SYNTHETIC_IMAGES:,}.",
+        bound=(">=", 1, f"a number of images in [1, {MAX_SYNTHETIC_IMAGES}]", MAX_SYNTHETIC_IMAGES),
+    )
     # Networks (the original G_style / D_basic keyword arguments; channels, resolution, labels come from the data).
     G_args: dict = setting(help="G_style keyword arguments as key=value (e.g. fmap_base=1024).", factory=dict)
     D_args: dict = setting(help="D_basic keyword arguments as key=value (e.g. mbstd_group_size=2).", factory=dict)
@@ -96,10 +122,16 @@ class TrainConfig:
     )
     # Schedule (training_schedule keyword arguments, one flag each) and length.
     sched_args: dict = setting(help="training_schedule keyword arguments.", factory=dict, flag=False)
-    total_kimg: float = setting(15000.0, "Length of the run in thousands of real images.", bound=_POSITIVE)
+    total_kimg: float = setting(
+        15000.0,
+        "Length of the run in thousands of real images.",
+        bound=(">", 0, f"a positive number of kimg, at most {MAX_KIMG:,}", MAX_KIMG),
+    )
     # Loop.
     G_smoothing_kimg: float = setting(
-        10.0, "Half-life of Gs, the moving average of G, in kimg; 0 = Gs is a copy of G.", bound=(">=", 0, "a number >= 0")
+        10.0,
+        "Half-life of Gs, the moving average of G, in kimg; 0 = Gs is a copy of G.",
+        bound=(">=", 0, f"a number of kimg in [0, {MAX_KIMG:,}]", MAX_KIMG),
     )
     D_repeats: int = setting(1, "D updates per G update.", bound=_POSITIVE)
     minibatch_repeats: int = setting(4, "Minibatches between re-evaluations of the schedule.", bound=_POSITIVE)
@@ -108,7 +140,11 @@ class TrainConfig:
     network_snapshot_ticks: int = setting(10, "Write network-snapshot-<kimg>.pkl every N ticks.", bound=_POSITIVE)
     checkpoint_ticks: int = setting(1, "Write a full training checkpoint every N ticks.", bound=_POSITIVE)
     checkpoints_to_keep: int = setting(3, "Checkpoints kept in <run_dir>/checkpoints.", bound=_POSITIVE)
-    grid_size: str = setting("1080p", "Snapshot grid: 1080p, 4k (sized like the original's) or WxH images.")
+    grid_size: str = setting(
+        "1080p",
+        "Snapshot grid: 1080p, 4k (sized like the original's) or WxH images, at most 64 a side and 2^25 "
+        "pixels in all (e.g. 8x4 at 1024x1024).",
+    )
     grid_layout: str = setting(
         "random",
         "Snapshot grid contents: random reals, or one class per row, column or 4x4 block: row_per_class, "
@@ -126,9 +162,13 @@ class TrainConfig:
     vgg16_weights: str | None = setting(None, "LPIPS-VGG16 weights for PPL: vgg16_zhang_perceptual.pkl or .npz.")
     # Run.
     config: str = setting("custom", "The preset this configuration started from.", flag=False)
-    seed: int = setting(1000, "Seed of the weights, every random draw and the data order.")
+    seed: int = setting(
+        1000,
+        "Seed of the weights, every random draw and the data order.",
+        bound=(">=", 0, f"an integer in [0, {MAX_SEED}]", MAX_SEED),
+    )
     result_dir: str = setting("results", "Root directory of the runs: <result_dir>/<NNNNN>-<desc>/.")
-    desc: str = setting("", "Run directory name suffix; empty = sgan-<config>-<N>gpu.")
+    desc: str = setting("", "Run directory name suffix (a plain name); empty = sgan-<config>-<N>gpu.")
     strategy: str = setting(
         "default",
         "tf.distribute strategy: default, one_device, mirrored (all local GPUs), multi_worker (every worker in "
@@ -207,12 +247,24 @@ def vocabulary(field: str) -> tuple[str, ...]:
 
 
 def parse_grid_size(size: str, resolution: int) -> tuple[int, int]:
-    """``(gw, gh)`` of the snapshot grid: '1080p' / '4k' as the original, or 'WxH'."""
+    """``(gw, gh)`` of the snapshot grid: '1080p' / '4k' as the original, or 'WxH'.
+
+    A 'WxH' grid has at most :data:`MAX_GRID_SIDE` images a side and :data:`MAX_GRID_PIXELS`
+    pixels (Gs renders every image at each snapshot, and the grid is one picture).
+    """
     if size == "1080p":
         return int(min(max(1920 // resolution, 3), 32)), int(min(max(1080 // resolution, 2), 32))
     if size == "4k":
         return int(min(max(3840 // resolution, 7), 32)), int(min(max(2160 // resolution, 4), 32))
     parts = str(size).lower().split("x")
-    if len(parts) == 2 and all(p.isdigit() and int(p) > 0 for p in parts):
-        return int(parts[0]), int(parts[1])
-    raise ConfigError("grid_size", size, "expected '1080p', '4k' or WxH (e.g. 8x4)")
+    if not (len(parts) == 2 and all(p.isdigit() and len(p) <= 6 and int(p) > 0 for p in parts)):
+        raise ConfigError("grid_size", size, "expected '1080p', '4k' or WxH (e.g. 8x4)")
+    gw, gh = int(parts[0]), int(parts[1])
+    if max(gw, gh) > MAX_GRID_SIDE or gw * gh * resolution**2 > MAX_GRID_PIXELS:
+        raise ConfigError(
+            "grid_size",
+            size,
+            f"at most {MAX_GRID_SIDE} images a side and {MAX_GRID_PIXELS:,} pixels in all; at "
+            f"{resolution}x{resolution} that is {gw}x{gh} = {gw * gh * resolution**2:,} pixels",
+        )
+    return gw, gh

@@ -7,6 +7,7 @@ import os
 import tensorflow as tf
 
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset
+from tfstylegan.paths import PathError, check_remote_path
 from tfstylegan.resolution import resolution_log2
 from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig
 
@@ -71,6 +72,11 @@ def _open(cfg: TrainConfig, path: str) -> TFRecordDataset:
 
 def dataset_info(cfg: TrainConfig) -> DatasetInfo:
     """The data's resolution, channels and labels, without creating anything."""
+    if cfg.data_dir is not None and "://" in cfg.data_dir:
+        try:
+            check_remote_path(cfg.data_dir)
+        except PathError as e:
+            raise ConfigError("data_dir", cfg.data_dir, str(e).removeprefix(f"{cfg.data_dir}: ")) from None
     if cfg.data_dir is None:
         labels = SYNTHETIC_CLASSES if wants_labels(cfg) else 0
         if cfg.resolution not in (None, SYNTHETIC_RESOLUTION):
