@@ -157,7 +157,8 @@ def test_resuming_a_run_directory_takes_its_saved_configuration(capsys, tmp_path
     run = tmp_path / "00003-sgan-ffhq-1gpu"
     (run / "checkpoints").mkdir(parents=True)
     (run / "config.json").write_text(json.dumps(saved))  # As the trainer writes it: config plus what it resolved.
-    (run / "network-final.pkl").write_bytes(b"")  # locate_resume only needs a resumable file to be there.
+    # A whole pickle: the dry run pre-scans it (its networks need not match this configuration).
+    (run / "network-final.pkl").write_bytes((ROOT / "tests" / "data" / "small" / "network.pkl").read_bytes())
     for resume in (run, run / "network-final.pkl"):
         code, cfg, err = _dry(capsys, f"--resume={resume}", "--total_kimg=12")
         assert code == 0, err

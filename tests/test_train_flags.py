@@ -112,3 +112,17 @@ def test_a_saved_configuration_is_held_to_the_same_rules():
     with pytest.raises(ConfigError, match="at 1024x1024 that is 9x4 = 37,748,736 pixels"):
         parse_grid_size("9x4", 1024)
 
+
+def test_a_damaged_pickle_to_resume_from_is_refused_by_the_dry_run(capsys, tmp_path, data_dir):
+    data = (data_dir / "small" / "network.pkl").read_bytes()
+    for name, content, expected in [
+        ("cut.pkl", data[: len(data) // 2], "the network pickle is truncated (BINBYTES declares"),
+        ("empty.pkl", b"", "the network pickle is truncated (the data ends before the pickle's STOP opcode"),
+        ("png.pkl", b"\x89PNG\r\n\x1a\n" + bytes(64), "the network pickle is not a pickle (unknown opcode"),
+    ]:
+        (tmp_path / name).write_bytes(content)
+        code, _, err = _dry(capsys, f"--result_dir={tmp_path / 'runs'}", f"--resume={tmp_path / name}")
+        assert code == 1 and f"--resume={tmp_path / name}: {expected}" in err, err
+    (tmp_path / "whole.pkl").write_bytes(data)
+    code, cfg, err = _dry(capsys, f"--result_dir={tmp_path / 'runs'}", f"--resume={tmp_path / 'whole.pkl'}")
+    assert code == 0 and cfg["resume"] == str(tmp_path / "whole.pkl"), err

@@ -156,8 +156,29 @@ def check_config(cfg: TrainConfig, data: DatasetInfo, replicas: int) -> CheckedC
     if cfg.resume:
         from tfstylegan.training.checkpoint import locate_resume
 
-        locate_resume(cfg.resume)
+        kind, path = locate_resume(cfg.resume)
+        if kind == "pickle":
+            _check_resume_pickle(path)
     return CheckedConfig(cfg, data, replicas, loss_args)
+
+
+def _check_resume_pickle(path: str) -> None:
+    """The legacy loader's opcode pre-scan of a pickle to resume from: cheap, and it finds a truncated file."""
+    import tensorflow as tf
+
+    from tfstylegan.legacy import PickleBoundsError
+    from tfstylegan.legacy.bounds import check_pickle_bounds
+    from tfstylegan.paths import open_regular_file
+
+    try:
+        with tf.io.gfile.GFile(path, "rb") if "://" in path else open_regular_file(path) as f:
+            check_pickle_bounds(f)
+    except PickleBoundsError as e:
+        what = {"truncated": "is truncated", "invalid": "is not a pickle"}.get(e.kind, "breaks a bound of the loader")
+        raise ConfigError("resume", path, f"the network pickle {what} ({e})") from None
+    except (OSError, tf.errors.OpError) as e:
+        why = e.message if isinstance(e, tf.errors.OpError) else (e.strerror or str(e))
+        raise ConfigError("resume", path, f"cannot read the network pickle ({why})") from None
 
 
 def _check_networks(cfg: TrainConfig) -> None:
