@@ -29,6 +29,7 @@ from tfstylegan.networks.generator import disables_truncation
 from tfstylegan.noise import PerImageNoise, RandomSource
 
 DEFAULT_BATCH_SIZE = 8  # Images per compiled call of generate_seeds.
+MAX_SEEDS = 10**6  # Seeds a list may hold: each is a latent, made before the first image.
 
 
 # ----------------------------------------------------------------------------------
@@ -39,9 +40,10 @@ def parse_seeds(spec: str) -> list[int]:
     """Seeds from a comma list of integers and inclusive ranges, e.g. ``"0-99,200,300-310"``.
 
     Raises:
-        ValueError: a malformed item, a negative seed, a reversed range or an empty list.
+        ValueError: a malformed item, a negative seed, a reversed range, an empty list or
+            more than :data:`MAX_SEEDS` seeds (counted before any list is made).
     """
-    seeds = []
+    seeds, count = [], 0
     for item in str(spec).split(","):
         item = item.strip()
         match = re.fullmatch(r"(\d+)(?:-(\d+))?", item)
@@ -55,6 +57,9 @@ def parse_seeds(spec: str) -> list[int]:
             raise ValueError(f"bad seed range {item!r}: the end is below the start")
         if hi >= 2**32:
             raise ValueError(f"seed {hi} is too large; numpy seeds are below 2**32")
+        count += hi - lo + 1
+        if count > MAX_SEEDS:
+            raise ValueError(f"{spec!r} holds more than {MAX_SEEDS:,} seeds")
         seeds.extend(range(lo, hi + 1))
     if not seeds:
         raise ValueError("no seeds given")
@@ -372,6 +377,7 @@ __all__ = [
     "generate_seeds",
     "padded_batches",
     "one_hot",
+    "MAX_SEEDS",
     "parse_seeds",
     "resolve_truncation",
     "seed_latents",

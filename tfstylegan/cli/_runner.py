@@ -11,6 +11,7 @@ flag values, unreadable inputs, refused pickles, bad datasets) into one
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from absl import app, flags
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Quiet C++ logs unless asked; TensorFlow loads later.
 
 _HELP = ("--help", "-h", "--helpshort", "--helpfull", "-?")
+MAX_BATCH = 1024  # Images per network call a batch-size flag may ask for (it is allocated at once).
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -48,6 +50,7 @@ def run_tool(
     *,
     prog: str,
     doc: str,
+    finite_floats: bool = True,
 ) -> int:
     """Parse ``argv`` into ``flag_values`` and run ``main(remaining_args)``.
 
@@ -57,6 +60,8 @@ def run_tool(
         argv: Command line including the program name; None = ``sys.argv``.
         prog: Program name for messages.
         doc: Usage text printed by ``--help`` before the flags.
+        finite_floats: refuse ``nan`` and ``inf`` in every float flag (False: the tool
+            checks its numbers itself, as train.py's configuration check does).
 
     Returns:
         The exit status: 0 on success, 1 on a user error.
@@ -68,6 +73,8 @@ def run_tool(
     flag_values.unparse_flags()
     try:
         rest = flag_values(argv)
+        if finite_floats:
+            _check_finite(flag_values)
         main(rest)
     except _user_errors() as e:
         message = " ".join(str(e).split()) or type(e).__name__  # One line, whatever the error holds.
@@ -78,6 +85,14 @@ def run_tool(
             print(f"Run '{prog} --help' for the flags.", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_finite(flag_values: flags.FlagValues) -> None:
+    """Refuses ``nan`` and ``inf`` in every float flag: no tool has a use for them."""
+    for name in flag_values:
+        value = flag_values[name].value
+        if isinstance(value, float) and not math.isfinite(value):
+            raise usage_error(name, f"{value} is not a finite number")
 
 
 def usage_error(flag: str, message: str) -> app.UsageError:
@@ -127,4 +142,11 @@ def load_networks_from_flag(source: str, flag: str = "network"):
         raise usage_error(flag, str(e)) from None
 
 
-__all__ = ["check_output_flag", "load_networks_from_flag", "make_output_dir", "run_tool", "usage_error"]
+__all__ = [
+    "MAX_BATCH",
+    "check_output_flag",
+    "load_networks_from_flag",
+    "make_output_dir",
+    "run_tool",
+    "usage_error",
+]

@@ -29,7 +29,14 @@ from collections.abc import Sequence
 
 from absl import flags
 
-from tfstylegan.cli._runner import load_networks_from_flag, run_tool, usage_error
+from tfstylegan.cli._runner import (
+    MAX_BATCH,
+    check_output_flag,
+    load_networks_from_flag,
+    make_output_dir,
+    run_tool,
+    usage_error,
+)
 
 FLAGS = flags.FlagValues()
 _d = dict(flag_values=FLAGS)
@@ -49,7 +56,12 @@ flags.DEFINE_string(
 flags.DEFINE_bool("ppl_crop", True, "PPL crops to the face region, as the original (FFHQ); off = whole image.", **_d)
 flags.DEFINE_string("cache_dir", None, "Directory caching real-image statistics; unset = no cache.", **_d)
 flags.DEFINE_integer(
-    "minibatch", None, "Generated images per network call; unset = each metric's own (FID 8).", lower_bound=1, **_d
+    "minibatch",
+    None,
+    f"Generated images per network call, at most {MAX_BATCH}; unset = each metric's own (FID 8).",
+    lower_bound=1,
+    upper_bound=MAX_BATCH,
+    **_d,
 )
 flags.DEFINE_float(
     "truncation_psi",
@@ -75,7 +87,9 @@ flags.DEFINE_enum(
     **_d,
 )
 flags.DEFINE_integer("seed", 0, "Seed of the latents, noise and labels.", lower_bound=0, **_d)
-flags.DEFINE_string("run_dir", None, "Append each result line to <run_dir>/metric-<name>.txt.", **_d)
+flags.DEFINE_string(
+    "run_dir", None, "Append each result line to <run_dir>/metric-<name>.txt (created if needed).", **_d
+)
 flags.DEFINE_bool(
     "testonly_random_inception",
     False,
@@ -100,8 +114,11 @@ def _main(argv: list[str]) -> None:
         raise usage_error("metrics", str(e)) from None
     if not os.path.isdir(FLAGS.data_dir):
         raise usage_error("data_dir", f"{FLAGS.data_dir} is not a directory")
-    if FLAGS.run_dir is not None and not os.path.isdir(FLAGS.run_dir):
-        raise usage_error("run_dir", f"{FLAGS.run_dir} is not a directory")
+    if FLAGS.run_dir is not None and "://" in FLAGS.run_dir:
+        raise usage_error("run_dir", f"{FLAGS.run_dir}: the result lines are appended to local files; give a local folder")
+    for flag in ("run_dir", "cache_dir"):  # Both are folders this tool writes into (created if missing).
+        if FLAGS[flag].value is not None:
+            check_output_flag(flag, FLAGS[flag].value)
 
     from tfstylegan.data.tfrecords import DatasetError
     from tfstylegan.loading import NetworkSourceError, locate_network_file
@@ -141,6 +158,7 @@ def _main(argv: list[str]) -> None:
         line = result_line(network_file, name, results)
         print(line, flush=True)
         if run_dir is not None:
+            make_output_dir(run_dir, flag="run_dir")
             with open(os.path.join(run_dir, f"metric-{name}.txt"), "a") as f:
                 f.write(line + "\n")
 

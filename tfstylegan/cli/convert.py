@@ -25,7 +25,13 @@ from collections.abc import Sequence
 from absl import flags
 
 from tfstylegan.atomic import recover_directory
-from tfstylegan.cli._runner import load_networks_from_flag, run_tool, usage_error
+from tfstylegan.cli._runner import (
+    check_output_flag,
+    load_networks_from_flag,
+    make_output_dir,
+    run_tool,
+    usage_error,
+)
 
 FORMATS = ["auto", "pkl", "keras", "keras_gs", "saved_model"]
 
@@ -84,6 +90,7 @@ def _main(argv: list[str]) -> None:
         raise usage_error("out", f"{out} exists; pass --overwrite to replace it")
     if fmt != "saved_model" and os.path.isdir(out):  # --overwrite replaces a file, never a folder by a file.
         raise usage_error("out", f"{out} is a directory; a {fmt} file cannot replace it, give another name")
+    check_output_flag("out", out, "dir" if fmt == "saved_model" else "file")
 
     from tfstylegan import export
     from tfstylegan.legacy.network_pkl import save_network_pkl
@@ -98,6 +105,7 @@ def _main(argv: list[str]) -> None:
     if FLAGS.D is not None:
         D = _load_single("D", DBasic)
 
+    make_output_dir(os.path.dirname(out) or ".", flag="out")  # Its missing folders, as every tool's outputs.
     if fmt == "pkl":
         if G is None or D is None:
             missing = " and ".join(k for k, v in (("G", G), ("D", D)) if v is None)

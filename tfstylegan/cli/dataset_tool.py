@@ -32,10 +32,12 @@ from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow is imported below.
 
+from tfstylegan import paths  # noqa: E402
 from tfstylegan.data import builders, inspection  # noqa: E402
 from tfstylegan.data.errors import DatasetError  # noqa: E402
 from tfstylegan.data.image_folder import RESIZE_MODES  # noqa: E402
 from tfstylegan.data.tfrecords.outputs import check_output_dir, check_output_file  # noqa: E402
+from tfstylegan.resolution import MAX_RESOLUTION  # noqa: E402
 
 DEFAULT_PROG = "tfstylegan-dataset-tool"
 
@@ -46,26 +48,55 @@ def _arg(*flags: str, **kwargs) -> tuple[tuple[str, ...], dict]:
 
 
 def _switch(flag: str, help_text: str, default: int = 0) -> tuple[tuple[str, ...], dict]:
-    """An int option that may be given bare: ``--verify`` means ``--verify 1``."""
-    return _arg(flag, help=f"{help_text} (default: {default})", type=int, nargs="?", const=1, default=default)
+    """A 0/1 option that may be given bare: ``--verify`` means ``--verify 1``."""
+    return _arg(flag, help=f"{help_text} (default: {default})", type=_int(0, 1), nargs="?", const=1, default=default)
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    """The ``type`` of an integer option in ``[lo, hi]``: anything else is a usage error naming the option."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"expected an integer in [{lo}, {hi}], got {text!r}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in some messages.
+    return parse
+
+
+MAX_COUNT = 10**9  # Images a command may be asked to write.
+MAX_SYNTHETIC_BYTES = 2**30  # create_synthetic draws every image in memory first.
 
 
 _DATASET = _arg("tfrecord_dir", help="Dataset directory (TFRecords in the original format)")
 _OUTPUT = _arg("tfrecord_dir", help="Output dataset directory (must not hold a dataset yet)")
 _MNIST_DIR = _arg("mnist_dir", help="Folder with the MNIST idx files")
 _LMDB_DIR = _arg("lmdb_dir", help="The category's LMDB folder")
-_MAX_IMAGES = _arg("--max_images", help="Stop after this many images (default: all)", type=int, default=None)
+_MAX_IMAGES = _arg(
+    "--max_images", help="Stop after this many images (default: all)", type=_int(1, MAX_COUNT), default=None
+)
 _SHUFFLE = _arg(
     "--shuffle",
     help="1 = shuffle the record order with seed 123, 0 = keep the file order (default: 1)",
-    type=int,
+    type=_int(0, 1),
     default=1,
 )
-_RANDOM_SEED = _arg("--random_seed", help="Seed of the random choices (default: 123)", type=int, default=123)
+_RANDOM_SEED = _arg(
+    "--random_seed", help="Seed of the random choices (default: 123)", type=_int(0, 2**32 - 1), default=123
+)
 # Every create_* command also takes these, after its own arguments.
 _CREATE_FLAGS = (
     _switch("--overwrite", "Replace an existing dataset"),
-    _arg("--progress_interval", help="Images between progress lines (default: auto)", type=int, default=None),
+    _arg(
+        "--progress_interval",
+        help="Images between progress lines (default: auto)",
+        type=_int(1, MAX_COUNT),
+        default=None,
+    ),
 )
 
 
@@ -89,7 +120,9 @@ COMMANDS: dict[str, Command] = {
         (
             _DATASET,
             _arg("--output", help="PNG file to write (default: <dataset name>-grid.png)", default=None),
-            _arg("--num_images", help="Number of images in the grid (default: 64)", type=int, default=64),
+            _arg(
+                "--num_images", help="Number of images in the grid, at most 1024 (default: 64)", type=_int(1, 1024), default=64
+            ),
         ),
         output="file:output",
     ),
@@ -107,7 +140,7 @@ COMMANDS: dict[str, Command] = {
         (
             _arg("tfrecord_dir_a", help="First dataset directory"),
             _arg("tfrecord_dir_b", help="Second dataset directory"),
-            _arg("--ignore_labels", help="1 = compare images only (default: 0)", type=int, default=0),
+            _arg("--ignore_labels", help="1 = compare images only (default: 0)", type=_int(0, 1), default=0),
         ),
     ),
     "info": Command(
@@ -132,7 +165,7 @@ COMMANDS: dict[str, Command] = {
             _arg(
                 "--num_images",
                 help="How many RGB images to make (default: 1000000)",
-                type=int,
+                type=_int(1, MAX_COUNT),
                 default=1000000,
             ),
             _RANDOM_SEED,
@@ -163,7 +196,12 @@ COMMANDS: dict[str, Command] = {
         (
             _OUTPUT,
             _LMDB_DIR,
-            _arg("--resolution", help="Side of the square images (default: 256)", type=int, default=256),
+            _arg(
+                "--resolution",
+                help="Side of the square images (default: 256)",
+                type=_int(4, MAX_RESOLUTION),
+                default=256,
+            ),
             _MAX_IMAGES,
         ),
     ),
@@ -174,8 +212,8 @@ COMMANDS: dict[str, Command] = {
         (
             _OUTPUT,
             _LMDB_DIR,
-            _arg("--width", help="Image width in pixels (default: 512)", type=int, default=512),
-            _arg("--height", help="Image height in pixels (default: 384)", type=int, default=384),
+            _arg("--width", help="Image width in pixels (default: 512)", type=_int(1, MAX_RESOLUTION), default=512),
+            _arg("--height", help="Image height in pixels (default: 384)", type=_int(1, MAX_RESOLUTION), default=384),
             _MAX_IMAGES,
         ),
     ),
@@ -186,8 +224,8 @@ COMMANDS: dict[str, Command] = {
         (
             _OUTPUT,
             _arg("celeba_dir", help="Folder that holds img_align_celeba/"),
-            _arg("--cx", help="Crop centre, x pixel (default: 89)", type=int, default=89),
-            _arg("--cy", help="Crop centre, y pixel (default: 121)", type=int, default=121),
+            _arg("--cx", help="Crop centre, x pixel (default: 89)", type=_int(0, MAX_RESOLUTION), default=89),
+            _arg("--cy", help="Crop centre, y pixel (default: 121)", type=_int(0, MAX_RESOLUTION), default=121),
         ),
     ),
     "create_from_images": Command(
@@ -201,7 +239,7 @@ COMMANDS: dict[str, Command] = {
             _arg(
                 "--resize",
                 help="Resize every image to RES x RES, a power of two (default: none)",
-                type=int,
+                type=_int(4, MAX_RESOLUTION),
                 default=None,
             ),
             _arg(
@@ -241,8 +279,13 @@ COMMANDS: dict[str, Command] = {
         "create_synthetic datasets/shapes --num_images 2000 --labels 1",
         (
             _OUTPUT,
-            _arg("--num_images", help="Number of images (default: 1000)", type=int, default=1000),
-            _arg("--resolution", help="Image resolution (default: 32)", type=int, default=32),
+            _arg(
+                "--num_images",
+                help="Number of images (default: 1000); they are drawn in memory, at most 1 GiB of pixels",
+                type=_int(1, MAX_COUNT),
+                default=1000,
+            ),
+            _arg("--resolution", help="Image resolution (default: 32)", type=_int(4, MAX_RESOLUTION), default=32),
             _switch("--labels", "Write one-hot shape labels"),
             _RANDOM_SEED,
         ),
@@ -273,15 +316,24 @@ def build_parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
 
 
 def _check_output(name: str, command: Command, args: dict) -> None:
-    """Refuses an output that cannot be written before the command does any work."""
+    """Refuses an output that cannot be written, or a dataset too large to draw, before the command does any work."""
+    kind, arg = ("dir", "tfrecord_dir") if name.startswith("create_") else (command.output or ":").split(":")
+    if arg and args[arg] is not None and "://" in args[arg]:  # Local outputs: the dataset's own checks below.
+        try:
+            paths.check_remote_path(args[arg])
+        except paths.PathError as e:
+            raise DatasetError(str(e)) from None
     if name.startswith("create_"):
         check_output_dir(args["tfrecord_dir"], bool(args["overwrite"]))
-    elif command.output is not None:
-        kind, arg = command.output.split(":")
-        if kind == "dir":
-            check_output_dir(args[arg], overwrite=True, what="the images")
-        elif args[arg] is not None:
-            check_output_file(args[arg])
+    elif kind == "dir":
+        check_output_dir(args[arg], overwrite=True, what="the images")
+    elif arg and args[arg] is not None:
+        check_output_file(args[arg])
+    if name == "create_synthetic" and args["num_images"] * args["resolution"] ** 2 * 3 > MAX_SYNTHETIC_BYTES:
+        raise DatasetError(
+            f"--num_images={args['num_images']} images of {args['resolution']}x{args['resolution']} take more "
+            f"than {MAX_SYNTHETIC_BYTES >> 30} GiB, and create_synthetic draws them all in memory"
+        )
 
 
 def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:

@@ -40,7 +40,14 @@ from absl import app, flags
 
 from tfstylegan.cli import generate_edit, generate_video
 from tfstylegan.cli import generate_flags as parse
-from tfstylegan.cli._runner import load_networks_from_flag, make_output_dir, run_tool, usage_error
+from tfstylegan.cli._runner import (
+    MAX_BATCH,
+    check_output_flag,
+    load_networks_from_flag,
+    make_output_dir,
+    run_tool,
+    usage_error,
+)
 from tfstylegan.cli.generate_figures import FIGURES, check_flags, write_figure
 
 SUBCOMMANDS = {"edit": generate_edit, "video": generate_video}  # the first word -> its module
@@ -60,7 +67,7 @@ flags.DEFINE_string(
     None,
     "Seeds, e.g. 0-99,200,300-310. Images: one per seed. Figures: uncurated = the one seed of all "
     "latents; noise-detail, noise-components, truncation = one row or cell per seed (default: the "
-    "paper's). rank_by_d: the pool.",
+    "paper's). rank_by_d: the pool. At most 1,000,000 seeds.",
     **_d,
 )
 flags.DEFINE_enum(
@@ -73,7 +80,12 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_bool("grid", False, "Write one grid image (grid.png) instead of one PNG per image.", **_d)
 flags.DEFINE_integer(
-    "grid_cols", 0, "Columns of the grid; 0 = ceil(sqrt(number of images)).", lower_bound=0, **_d
+    "grid_cols",
+    0,
+    "Columns of the grid, at most 256; 0 = ceil(sqrt(number of images)).",
+    lower_bound=0,
+    upper_bound=256,
+    **_d,
 )
 flags.DEFINE_integer(
     "batch_size",
@@ -82,11 +94,14 @@ flags.DEFINE_integer(
     "(default 8; the last is padded, so an image does not depend on the other seeds of a run, and "
     "differs from an eager Gs.generate of its seed alone by at most one 8-bit level in a rare pixel). "
     "Figures run eager batches (default 1, which makes every image bit-equal to Gs.generate of its "
-    "latent alone; larger batches may round a rare pixel differently).",
+    f"latent alone; larger batches may round a rare pixel differently). At most {MAX_BATCH}.",
     lower_bound=1,
+    upper_bound=MAX_BATCH,
     **_d,
 )
-flags.DEFINE_integer("rows", 3, "uncurated: rows of full-size images.", lower_bound=1, **_d)
+flags.DEFINE_integer(
+    "rows", 3, "uncurated: rows of full-size images (at most 32).", lower_bound=1, upper_bound=32, **_d
+)
 flags.DEFINE_list(
     "lods", None, "uncurated: log2 shrink factor of each column; default 0,1,2,2,3,3 (as fits).", **_d
 )
@@ -107,15 +122,23 @@ flags.DEFINE_list(
     "middle (4-7), fine (8-), A-B, A- or A. Default: half the rows coarse, a third middle, the rest fine.",
     **_d,
 )
-flags.DEFINE_integer("num_samples", 100, "noise-detail: noise draws per seed.", lower_bound=5, **_d)
 flags.DEFINE_integer(
-    "rank_by_d", None, "Keep the N samples of the pool that D scores highest.", lower_bound=1, **_d
+    "num_samples", 100, "noise-detail: noise draws per seed (at most 1000).", lower_bound=5, upper_bound=1000, **_d
+)
+flags.DEFINE_integer(
+    "rank_by_d",
+    None,
+    "Keep the N samples of the pool that D scores highest (at most 100,000).",
+    lower_bound=1,
+    upper_bound=100_000,
+    **_d,
 )
 flags.DEFINE_integer(
     "rank_pool",
     None,
-    "rank_by_d: pool size, seeds 0..M-1 (default 10 N); or give the pool as --seeds.",
+    "rank_by_d: pool size, seeds 0..M-1 (default 10 N), at most 1,000,000; or give the pool as --seeds.",
     lower_bound=1,
+    upper_bound=1_000_000,
     **_d,
 )
 
@@ -209,6 +232,7 @@ def _main(argv: list[str]) -> None:
     elif FLAGS.rank_by_d is None and FLAGS.seeds is None:
         raise usage_error("seeds", "give the seeds of the images, e.g. --seeds=0-7 (or choose a --figure)")
 
+    check_output_flag("outdir", FLAGS.outdir)
     nets = load_networks_from_flag(FLAGS.network)
     Gs = nets.Gs
     label = parse.label(FLAGS, Gs)

@@ -24,7 +24,14 @@ from collections.abc import Sequence
 from absl import flags
 
 from tfstylegan.cli import generate_flags as parse
-from tfstylegan.cli._runner import load_networks_from_flag, make_output_dir, run_tool, usage_error
+from tfstylegan.cli._runner import (
+    MAX_BATCH,
+    check_output_flag,
+    load_networks_from_flag,
+    make_output_dir,
+    run_tool,
+    usage_error,
+)
 
 FLAGS = flags.FlagValues()
 _d = dict(flag_values=FLAGS)
@@ -41,7 +48,7 @@ flags.DEFINE_string(
     "--outdir; every subfolder with a dlatents.npz, in name order).",
     **_d,
 )
-flags.DEFINE_string("seeds", None, "Seeds to edit instead of --dlatents, e.g. 0-3,7.", **_d)
+flags.DEFINE_string("seeds", None, "Seeds to edit instead of --dlatents, e.g. 0-3,7 (at most 1,000,000).", **_d)
 flags.DEFINE_string(
     "direction", None, "Direction .npy: [dlatent_size] (every layer alike) or [num_layers, dlatent_size].", **_d
 )
@@ -50,7 +57,14 @@ flags.DEFINE_list(
     "layers", None, "Layers moved: coarse (0-3), middle (4-7), fine (8-), A-B, A- or A, comma-separated. Default: all.", **_d
 )
 flags.DEFINE_bool("grid", False, "Write only grid.png, not one PNG per image.", **_d)
-flags.DEFINE_integer("batch_size", 8, "Images per compiled network call.", lower_bound=1, **_d)
+flags.DEFINE_integer(
+    "batch_size",
+    8,
+    f"Images per compiled network call (at most {MAX_BATCH}).",
+    lower_bound=1,
+    upper_bound=MAX_BATCH,
+    **_d,
+)
 flags.mark_flag_as_required("direction", flag_values=FLAGS)
 
 
@@ -147,6 +161,7 @@ def _main(argv: list[str]) -> None:
 
     if not os.path.isfile(FLAGS.direction):
         raise usage_error("direction", f"{FLAGS.direction} does not exist (expected a .npy file)")
+    check_output_flag("outdir", FLAGS.outdir)
     Gs = load_networks_from_flag(FLAGS.network).Gs
     try:
         direction = editing.load_direction(FLAGS.direction, Gs.num_layers, Gs.cfg.dlatent_size)

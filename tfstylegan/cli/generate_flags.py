@@ -8,6 +8,7 @@ that names it.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -44,15 +45,18 @@ def seeds(fv: flags.FlagValues, flag: str, default: Sequence[int] | None = None)
 
 
 def numbers(fv: flags.FlagValues, flag: str, kind: type = float) -> list | None:
-    """The comma-separated numbers of a list flag (None when not given)."""
+    """The comma-separated numbers of a list flag (None when not given); ``nan`` and ``inf`` are refused."""
     values = fv[flag].value
     if values is None:
         return None
     try:
-        return [kind(v) for v in values]
+        numbers = [kind(v) for v in values]
     except ValueError:
-        what = "integers" if kind is int else "numbers"
-        raise usage_error(flag, f"expected comma-separated {what}, got {','.join(values)!r}") from None
+        numbers = None
+    if numbers is None or not all(math.isfinite(n) for n in numbers):
+        what = "integers" if kind is int else "finite numbers"
+        raise usage_error(flag, f"expected comma-separated {what}, got {','.join(values)!r}")
+    return numbers
 
 
 def label(fv: flags.FlagValues, Gs):

@@ -36,9 +36,18 @@ from collections.abc import Sequence
 from absl import flags
 
 from tfstylegan.cli import generate_flags as parse
-from tfstylegan.cli._runner import load_networks_from_flag, make_output_dir, run_tool, usage_error
+from tfstylegan.cli._runner import (
+    MAX_BATCH,
+    check_output_flag,
+    load_networks_from_flag,
+    make_output_dir,
+    run_tool,
+    usage_error,
+)
 
 MODES = ("interpolate", "style-mix", "noise", "project")
+
+MAX_FRAMES = 10**6  # Frames of one video (over 9 hours at 30 fps).
 
 FLAGS = flags.FlagValues()
 _d = dict(flag_values=FLAGS)
@@ -46,10 +55,12 @@ parse.define_network_flags(FLAGS)
 flags.DEFINE_string("out", None, "The video file: .mp4 or .gif.", **_d)
 flags.DEFINE_enum("mode", "interpolate", MODES, "What the video shows (see above).", **_d)
 flags.DEFINE_string(
-    "seeds", None, "interpolate, style-mix: the seeds of the loop (2 or more); noise: the one seed.", **_d
+    "seeds", None, "interpolate, style-mix: the seeds of the loop (2 to 1,000,000); noise: the one seed.", **_d
 )
 flags.DEFINE_enum("space", "z", ["z", "w"], "interpolate: slerp between latents (z) or lerp between W (w).", **_d)
-flags.DEFINE_float("fps", 30.0, "Frames per second.", lower_bound=0.01, **_d)
+flags.DEFINE_float(
+    "fps", 30.0, f"Frames per second (a video has at most {MAX_FRAMES:,} frames).", lower_bound=0.01, **_d
+)
 flags.DEFINE_float("seconds_per_seed", 2.0, "interpolate, style-mix: seconds from one seed to the next.", **_d)
 flags.DEFINE_float("seconds", 4.0, "noise: length of the loop in seconds.", **_d)
 flags.DEFINE_integer("base_seed", None, "style-mix: the seed whose image the video shows.", lower_bound=0, **_d)
@@ -60,7 +71,14 @@ flags.DEFINE_list(
 flags.DEFINE_integer("noise_seed", 0, "noise: seed of the fresh noise maps.", lower_bound=0, **_d)
 flags.DEFINE_string("projection", None, "project: a target's folder written by tfstylegan-project.", **_d)
 flags.DEFINE_bool("with_target", True, "project: show the target left of the projection.", **_d)
-flags.DEFINE_integer("batch_size", 8, "Frames per compiled network call.", lower_bound=1, **_d)
+flags.DEFINE_integer(
+    "batch_size",
+    8,
+    f"Frames per compiled network call (at most {MAX_BATCH}).",
+    lower_bound=1,
+    upper_bound=MAX_BATCH,
+    **_d,
+)
 flags.mark_flag_as_required("out", flag_values=FLAGS)
 
 # The flags that belong to some modes only, and the modes that take each.
@@ -102,6 +120,7 @@ def _output(prog: str) -> str:
             f'{prog}: note: MP4 needs imageio and imageio-ffmpeg (pip install "tfstylegan[video]"); writing {out}',
             file=sys.stderr,
         )
+    check_output_flag("out", out, "file")
     return out
 
 
@@ -119,9 +138,14 @@ def _seeds(mode: str) -> list[int]:
     return seeds
 
 
-def _frames(seconds_flag: str) -> None:
-    if round(FLAGS.fps * FLAGS[seconds_flag].value) < 1:
-        raise usage_error(seconds_flag, f"--fps={FLAGS.fps} and --{seconds_flag}={FLAGS[seconds_flag].value} give no frame")
+def _frames(seconds_flag: str, seeds: int = 1) -> None:
+    """Refuses a video of no frame, or of more than :data:`MAX_FRAMES` (``seeds`` stretches of ``--<seconds_flag>``)."""
+    given = f"--fps={FLAGS.fps} and --{seconds_flag}={FLAGS[seconds_flag].value}"
+    frames = round(min(FLAGS.fps * FLAGS[seconds_flag].value, MAX_FRAMES + 1))  # The product may overflow.
+    if frames < 1:
+        raise usage_error(seconds_flag, f"{given} give no frame")
+    if frames * seeds > MAX_FRAMES:
+        raise usage_error(seconds_flag, f"{given} give more than {MAX_FRAMES:,} frames, the most a video may have")
 
 
 def _project_video(Gs, out: str, common: dict) -> int:
@@ -156,17 +180,14 @@ def _seed_video(Gs, mode: str, out: str, common: dict) -> int:
     seeds, label = _seeds(mode), parse.label(FLAGS, Gs)
     common = dict(common, truncation_psi=FLAGS.truncation_psi, truncation_cutoff=FLAGS.truncation_cutoff, label=label)
     if mode == "interpolate":
-        _frames("seconds_per_seed")
         kwargs = dict(space=FLAGS.space, seconds_per_seed=FLAGS.seconds_per_seed)
         return video.interpolation_video(Gs, _make_folder(out), seeds, **kwargs, **common)
     if mode == "style-mix":
-        _frames("seconds_per_seed")
         if FLAGS.base_seed is None:
             raise usage_error("base_seed", "--mode=style-mix needs the seed of the image it shows")
         layers = parse.layers(FLAGS, "layers", Gs.num_layers) if FLAGS.layers else list(range(min(4, Gs.num_layers)))
         kwargs = dict(seconds_per_seed=FLAGS.seconds_per_seed)
         return video.style_mix_video(Gs, _make_folder(out), FLAGS.base_seed, seeds, layers, **kwargs, **common)
-    _frames("seconds")
     if not Gs.synthesis.noise_inputs:
         raise usage_error("mode", "the network has no noise inputs (use_noise=False)")
     kwargs = dict(noise_layers=parse.layers(FLAGS, "layers", Gs.num_layers), noise_seed=FLAGS.noise_seed)
@@ -178,8 +199,8 @@ def _main(argv: list[str], prog: str) -> None:
         raise usage_error("network", f"unexpected arguments {argv[1:]}; every option is a --flag")
     mode = FLAGS.mode
     _check_mode_flags(mode)
-    if mode != "project":
-        _seeds(mode)
+    if mode != "project":  # What needs no network first, so that mistakes are reported at once.
+        _frames("seconds" if mode == "noise" else "seconds_per_seed", len(_seeds(mode)))
     out = _output(prog)
     Gs = load_networks_from_flag(FLAGS.network).Gs
     common = dict(fps=FLAGS.fps, batch_size=FLAGS.batch_size, progress=True)

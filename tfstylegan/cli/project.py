@@ -32,7 +32,14 @@ from collections.abc import Sequence
 from absl import flags
 
 from tfstylegan.cli import generate_flags as parse
-from tfstylegan.cli._runner import load_networks_from_flag, make_output_dir, run_tool, usage_error
+from tfstylegan.cli._runner import (
+    MAX_BATCH,
+    check_output_flag,
+    load_networks_from_flag,
+    make_output_dir,
+    run_tool,
+    usage_error,
+)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 
@@ -50,7 +57,14 @@ flags.DEFINE_string("vgg16_weights", None, "vgg16_zhang_perceptual.pkl or an LPI
 flags.DEFINE_float(
     "mse_weight", None, "Weight of the pixel loss; default 0 with --vgg16_weights, 1 without.", lower_bound=0, **_d
 )
-flags.DEFINE_integer("batch_size", 1, "Targets projected together (each on its own).", lower_bound=1, **_d)
+flags.DEFINE_integer(
+    "batch_size",
+    1,
+    f"Targets projected together (each on its own; at most {MAX_BATCH}).",
+    lower_bound=1,
+    upper_bound=MAX_BATCH,
+    **_d,
+)
 flags.DEFINE_bool("save_video", False, "Write each target's optimisation as proj.mp4 (or proj.gif).", **_d)
 flags.DEFINE_integer("frame_every", 10, "Steps between two video frames / dlatent snapshots.", lower_bound=1, **_d)
 flags.DEFINE_integer("class_idx", None, "Class of a conditional network, as a one-hot label.", lower_bound=0, **_d)
@@ -155,6 +169,7 @@ def _main(argv: list[str], prog: str) -> None:
     files = target_files(FLAGS.target)
     if FLAGS.vgg16_weights is not None and not os.path.exists(FLAGS.vgg16_weights):
         raise usage_error("vgg16_weights", f"{FLAGS.vgg16_weights} does not exist")
+    check_output_flag("outdir", FLAGS.outdir)
     Gs = load_networks_from_flag(FLAGS.network).Gs
     label = parse.label(FLAGS, Gs)
     try:

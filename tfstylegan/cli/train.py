@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "tfstylegan-train") -> i
     Returns:
         The exit status: 0 on success, 1 on a usage or input error (reported on stderr).
     """
-    return run_tool(_main, FLAGS, argv, prog=prog, doc=__doc__)
+    return run_tool(_main, FLAGS, argv, prog=prog, doc=__doc__, finite_floats=False)  # check_config bounds them.
 
 
 if __name__ == "__main__":
