@@ -17,10 +17,10 @@ def _assert_no_failures(results):
 def test_every_generator_registers_a_class():
     generators = harness.load_generators()
     prefixes = {name.split(".")[0] for name in generators}
-    assert {"pickles", "datasets", "images"} <= prefixes
+    assert {"pickles", "datasets", "images", "flags"} <= prefixes
     assert all(g.full >= g.sample >= 1 for g in generators.values())
     full = {p: sum(g.full for n, g in generators.items() if n.startswith(p + ".")) for p in prefixes}
-    assert full["pickles"] >= 500 and full["datasets"] >= 50 and full["images"] >= 50
+    assert full["pickles"] >= 500 and full["datasets"] >= 50 and full["images"] >= 50 and full["flags"] >= 200
 
 
 def test_fuzz_sample():
