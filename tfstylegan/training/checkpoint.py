@@ -14,6 +14,7 @@ files of a checkpoint that the ``checkpoint`` file does not name yet.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -23,12 +24,12 @@ from absl import logging
 from tfstylegan import atomic
 from tfstylegan.paths import join
 from tfstylegan.training import run_dir
-from tfstylegan.training.config import ConfigError
+from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig
 
 # Checkpoint objects that older runs' checkpoints lack; they keep their initial values then.
 _ADDED_LATER = ("loss_scale_D", "loss_scale_G", "data_shards")
 _LEFTOVER_RE = re.compile(r"checkpoint\.tmp[0-9a-f]+|ckpt-\d+_temp")  # What a killed save leaves.
-_MISMATCH = "the checkpoint does not fit this configuration (leave out --config to use its run's own, or give that run's flags)"
+_NETWORK_KEY = re.compile(r"(G|D|Gs)/values/(\d+)/\.ATTRIBUTES/VARIABLE_VALUE")  # NetworkWeights.values[i]
 
 
 class Progress:
@@ -141,8 +142,13 @@ class TrainingState:
         self.data.iterator = feed.iterator
         self.progress.set(data_level=feed.level, data_minibatch=feed.minibatch)
 
-    def restore(self, prefix: str, feed, worker: int = 0, chief: bool = True) -> None:
+    def restore(
+        self, prefix: str, feed, worker: int = 0, chief: bool = True, run: tuple[TrainConfig, DatasetInfo] | None = None
+    ) -> None:
         """Restores the checkpoint at ``prefix`` into this run (``feed`` gets the saved data pipeline).
+
+        The networks' shapes are checked first (:func:`check_fits`; ``run`` = this run's
+        configuration and data, whose differences from the checkpoint's run the error names).
 
         A worker's data iterator is its own: a worker other than the chief restores it only
         from its own checkpoint (``checkpoints/worker-<i>``) of a run with as many input
@@ -152,6 +158,7 @@ class TrainingState:
         Raises:
             ConfigError: the checkpoint does not fit this run's networks or data.
         """
+        check_fits(prefix, self.networks, run)
         values = progress_values(prefix)
         own = chief or run_dir.worker_of_checkpoint(prefix) == worker
         with_data = own and int(values.get("data_shards", 1)) == self.num_workers
@@ -159,7 +166,7 @@ class TrainingState:
             try:
                 feed.configure(int(values["data_minibatch"]), float(values["data_level"]))
             except ValueError as e:
-                raise ConfigError("resume", prefix, f"{_MISMATCH}: {e}") from None
+                raise ConfigError("resume", prefix, f"the checkpoint's data pipeline does not fit this run: {e}") from None
             self.data.iterator = feed.iterator
         elif not with_data:
             logging.warning(
@@ -172,12 +179,12 @@ class TrainingState:
         # A new Checkpoint object: its save counter is not the one later saves count on.
         checkpoint = tf.train.Checkpoint(**objects, data=self.data) if with_data else tf.train.Checkpoint(**objects)
         try:
-            status = checkpoint.restore(prefix)
-            if not with_data:
-                status.expect_partial()
+            # The networks fit (check_fits): what the checkpoint holds beyond this run's objects
+            # (its save counter, another worker's data) is left out on purpose, without warnings.
+            status = checkpoint.restore(prefix).expect_partial()
             status.assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as e:
-            raise ConfigError("resume", prefix, f"{_MISMATCH}: {e}") from None
+            raise ConfigError("resume", prefix, f"the checkpoint does not fit this run: {e}") from None
         self.progress.reload()
         self.data_shards.assign(self.num_workers)
 
@@ -191,14 +198,73 @@ class TrainingState:
 
         for mine, theirs, name in zip(self.networks, load_network_pkl(path), ("G", "D", "Gs")):
             if [tuple(w.shape) for w in mine.weights] != [tuple(w.shape) for w in theirs.weights]:
-                diff = {k: (v, mine.cfg.__dict__.get(k)) for k, v in theirs.cfg.__dict__.items() if mine.cfg.__dict__.get(k) != v}
-                raise ConfigError(
-                    "resume", path, f"its {name} does not match this configuration; (pickle, config) values differ: {diff}"
-                )
+                diff = "; ".join(_versus(vars(theirs.cfg), vars(mine.cfg)))
+                raise ConfigError("resume", path, f"the pickle's {name} does not fit this run (pickle vs this run): {diff}")
             for dst, src in zip(mine.weights, theirs.weights):
                 dst.assign(src.numpy())
         nimg = int(kimg * 1000)
         self.progress.set(cur_nimg=nimg, tick_start_nimg=nimg, total_time=float(seconds))
+
+
+def check_fits(prefix: str, networks, run: tuple[TrainConfig, DatasetInfo] | None = None) -> None:
+    """Raises, before anything is restored, when the networks saved at ``prefix`` are not ``networks``' shapes.
+
+    Args:
+        prefix: a checkpoint prefix.
+        networks: ``(G, D, Gs)`` of this run.
+        run: this run's configuration and data; the error then names every difference from
+            the ``config.json`` of the checkpoint's run (resolution, channels, labels,
+            ``G_args``, ``D_args``), else the first weight whose shape differs.
+
+    Raises:
+        ConfigError: in one message.
+    """
+    saved = {}
+    for key, shape in tf.train.list_variables(prefix):
+        match = _NETWORK_KEY.fullmatch(key)
+        if match:
+            saved.setdefault(match.group(1), {})[int(match.group(2))] = tuple(shape)
+    for name, net in zip(("G", "D", "Gs"), networks):
+        theirs, mine = saved.get(name, {}), [tuple(w.shape) for w in net.weights]
+        if len(theirs) != len(mine) or any(theirs.get(i) != shape for i, shape in enumerate(mine)):
+            break
+    else:
+        return
+    config = run_dir.find_config(prefix) if run else None
+    differences = _run_differences(config, *run) if config else []
+    if not differences:  # No config.json to compare with: the first weight that differs.
+        i = next((i for i, shape in enumerate(mine) if theirs.get(i) != shape), len(mine))
+        what, here = (net.weights[i].path, mine[i]) if i < len(mine) else (f"weight {i}", None)
+        differences = [f"{name} {len(theirs)} vs {len(mine)} weights; {what} {theirs.get(i)} vs {here}"]
+    where = f"its run's {config} vs this run" if config else "checkpoint vs this run"
+    raise ConfigError("resume", prefix, f"the checkpoint does not fit this run ({where}): {'; '.join(differences)}")
+
+
+def _run_differences(config: str, cfg: TrainConfig, data: DatasetInfo) -> list[str]:
+    """What the networks depend on that differs between a run's ``config.json`` and this run: ``'resolution 64 vs 32'``, ..."""
+    try:
+        with tf.io.gfile.GFile(config) as f:
+            saved = json.load(f)
+        dataset = dict(saved["dataset"])
+    except (OSError, ValueError, TypeError, KeyError, tf.errors.OpError):
+        return []
+    names = dict(resolution="resolution", num_channels="channels", label_size="label size")
+    differences = [
+        f"{names[key]} {dataset[key]} vs {getattr(data, key)}" for key in names if dataset.get(key) != getattr(data, key)
+    ]
+    if differences and dataset.get("path") != data.path:
+        differences.append(f"data {dataset.get('path')} vs {data.path}")
+    for field in ("G_args", "D_args"):
+        changed = _versus(saved.get(field) or {}, getattr(cfg, field))
+        if changed:
+            differences.append(f"{field} {', '.join(changed)}")
+    return differences
+
+
+def _versus(theirs: dict, mine: dict) -> list[str]:
+    """``['fmap_base 64 vs 128', ...]``: the keys whose values differ (``unset`` where one lacks the key)."""
+    keys = sorted(set(theirs) | set(mine))
+    return [f"{k} {theirs.get(k, 'unset')} vs {mine.get(k, 'unset')}" for k in keys if theirs.get(k) != mine.get(k)]
 
 
 def progress_values(prefix: str) -> dict:
