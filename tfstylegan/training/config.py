@@ -196,12 +196,19 @@ class TrainConfig:
         bound=(">=", 0, "a number of steps >= 0 (0 = never stop)"),
     )
     num_gpus: int | None = setting(None, "GPU count of the schedule's minibatch tables; unset = the strategy's replicas.")
-    resume: str | None = setting(None, "Run directory, checkpoint prefix or network .pkl to resume from.")
+    resume: str | None = setting(
+        None,
+        "Run directory to continue in (from its latest checkpoint; its log, snapshots and checkpoints go on), or a "
+        "checkpoint prefix or network .pkl to resume from in a new run directory.",
+    )
     resume_kimg: float = setting(
         0.0, "Progress (kimg) assumed when resuming from a pickle (affects the schedule).", bound=(">=", 0, "a number >= 0")
     )
     resume_time: float = setting(
         0.0, "Seconds assumed when resuming from a pickle (affects reporting).", bound=(">=", 0, "a number >= 0")
+    )
+    resume_new_dir: bool = setting(
+        False, "With --resume=<run dir>: write to a new run directory instead of continuing in it (as the original)."
     )
 
     def to_dict(self) -> dict:

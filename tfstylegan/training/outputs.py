@@ -29,7 +29,8 @@ from tfstylegan.training.steps import DRANGE_NET
 class RunOutputs:
     """The writers of one process of a run.
 
-    Creating it writes ``reals.png`` and the first fakes grid (on the chief), as the original.
+    Creating it writes ``reals.png`` and the first fakes grid (on the chief), as the original,
+    unless ``first_grids`` is False (a run continued in its directory has them already).
 
     Args:
         cfg: the configuration (what to write how often).
@@ -44,6 +45,7 @@ class RunOutputs:
         metric_features: the Inception features of FID metrics; None = built from
             ``cfg.inception_weights`` at the first snapshot that needs them.
         metric_distance: the LPIPS distance of PPL metrics; None = ``LPIPS(cfg.vgg16_weights)``.
+        first_grids: write ``reals.png`` and the fakes grid at ``nimg`` now.
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class RunOutputs:
         nimg: int,
         metric_features=None,
         metric_distance=None,
+        first_grids: bool = True,
     ):
         self.cfg, self.directory, self.chief, self.log = cfg, directory, chief, log
         self.G, self.D, self.Gs = networks
@@ -75,7 +78,7 @@ class RunOutputs:
         checkpoints = checkpoint_dir(directory, 0 if chief else worker)
         remove_leftovers(checkpoints)
         self.manager = tf.train.CheckpointManager(state.checkpoint, checkpoints, max_to_keep=cfg.checkpoints_to_keep)
-        if chief:
+        if chief and first_grids:
             path = join(directory, REALS_PNG)
             self._image("reals", grid.save_image_grid(reals, path, training_set.dynamic_range, self.grid_size), nimg)
             self.fakes(nimg)

@@ -91,6 +91,11 @@ def open_run_dir(
     return path if path is not None else given
 
 
+def is_run_dir(path: str) -> bool:
+    """Whether ``path`` is a run directory (a folder with a ``config.json``), as opposed to its checkpoints or a file."""
+    return tf.io.gfile.isdir(path) and tf.io.gfile.exists(join(path, CONFIG_JSON))
+
+
 # ---------------------------------------------------------------------- names
 
 

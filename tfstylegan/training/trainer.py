@@ -23,6 +23,7 @@ import time
 
 import keras
 import tensorflow as tf
+from absl import logging
 
 from tfstylegan import losses
 from tfstylegan.networks import DBasic, GStyle
@@ -36,7 +37,7 @@ from tfstylegan.training.feed import RealFeed
 from tfstylegan.training.guard import NonFiniteGuard
 from tfstylegan.training.outputs import RunOutputs
 from tfstylegan.training.report import RunLog, Tick, TickStats, TickTimer, format_time, peak_memory
-from tfstylegan.training.run_dir import FINAL_PKL, LOG_TXT, open_run_dir, write_config
+from tfstylegan.training.run_dir import FINAL_PKL, LOG_TXT, is_run_dir, open_run_dir, write_config
 from tfstylegan.training.steps import TrainSteps, make_optimizer
 from tfstylegan.training.training_set import info_of, open_training_set
 
@@ -103,6 +104,7 @@ class Trainer:
         if self.checked.replicas != self.replicas:
             raise ValueError(f"cfg was checked for {self.checked.replicas} replica(s); the strategy has {self.replicas}")
         self.run_dir = None
+        self.resumed_from = None  # (kind, path) of what resume() loaded.
         keras.utils.set_random_seed(cfg.seed)  # Initial weights are a function of the seed.
         with self.strategy.scope():
             self.G, self.D, self.Gs = build_networks(cfg, self.info)
@@ -143,9 +145,10 @@ class Trainer:
         """
         kind, path = locate_resume(source, self.worker)
         if kind == "checkpoint":
-            self.state.restore(path, self.feed, self.worker, self.chief)
+            self.state.restore(path, self.feed, self.worker, self.chief, run=(self.cfg, self.info))
         else:
             self.state.load_pickle(path, self.cfg.resume_kimg, self.cfg.resume_time)
+        self.resumed_from = kind, path
         return f"{kind} {path}"
 
     def schedule(self, cur_nimg: int | None = None) -> TrainingSchedule:
@@ -153,22 +156,40 @@ class Trainer:
         nimg = self.cur_nimg if cur_nimg is None else cur_nimg
         return training_schedule(nimg, self.info.resolution, self.checked.num_gpus, **self.cfg.sched_args)
 
-    def train(self, run_dir: str | None = None) -> str:
+    def train(self, run_dir: str | None = None) -> str | None:
         """Runs until ``total_kimg``; returns the run directory.
 
+        ``cfg.resume`` is loaded first, so a resume that does not fit leaves no directory
+        behind. A run directory with a checkpoint is continued in place (unless
+        ``cfg.resume_new_dir``): its log, TensorBoard events, snapshots and checkpoints go on.
+
         Args:
-            run_dir: where to write; None = a new ``<result_dir>/<NNNNN>-<desc>``.
+            run_dir: where to write; None = the resumed run directory, or a new ``<result_dir>/<NNNNN>-<desc>``.
+
+        Returns:
+            The run directory; None when the resumed run is already at ``total_kimg`` (logged; nothing is written).
         """
         cfg, start = self.cfg, time.time()
+        if cfg.resume:
+            self.resume(cfg.resume)
+            if self.cur_nimg >= self._total_nimg():
+                logging.info(
+                    f"Nothing to do: {cfg.resume} is at kimg {self.cur_nimg / 1000:.1f} of --total_kimg="
+                    f"{cfg.total_kimg:g}; give a larger --total_kimg to continue it."
+                )
+                return None
+        # A run directory resumed from its checkpoint goes on in place; anything else starts a new one.
+        continuing = bool(cfg.resume) and run_dir is None and not cfg.resume_new_dir
+        continuing = continuing and self.resumed_from[0] == "checkpoint" and is_run_dir(cfg.resume)
         desc = cfg.desc or f"sgan-{cfg.config}-{self.checked.num_gpus}gpu"
         share = (lambda number: distribute.broadcast_int(self.strategy, number)) if self.num_workers > 1 else None
-        self.run_dir = open_run_dir(cfg.result_dir, desc, run_dir, self.chief, share)
+        self.run_dir = open_run_dir(cfg.result_dir, desc, cfg.resume if continuing else run_dir, self.chief, share)
         log = RunLog(join(self.run_dir, LOG_TXT)) if self.chief else RunLog(prefix=f"worker {self.worker}: ")
         try:
-            self._start(log)
+            self._start(log, continuing)
             out = RunOutputs(
                 cfg, self.run_dir, (self.G, self.D, self.Gs), self.training_set, self.state, self.chief, self.worker,
-                log, self.cur_nimg, *self.metric_models,
+                log, self.cur_nimg, *self.metric_models, first_grids=not continuing,
             )
             log("Training...")
             timer = TickTimer(start, offset=self.progress["total_time"])
@@ -185,8 +206,11 @@ class Trainer:
         finally:
             log.close()
 
-    def _start(self, log: RunLog) -> None:
-        """config.json, the run's description and the resume."""
+    def _total_nimg(self) -> int:
+        return int(math.ceil(self.cfg.total_kimg * 1000))
+
+    def _start(self, log: RunLog, continuing: bool) -> None:
+        """config.json (replaced: a continued run takes the new total_kimg, ...), the run's description and the resume."""
         cfg, info = self.cfg, self.info
         if self.chief:
             write_config(self.run_dir, self.checked.to_json(info, workers=self.num_workers))
@@ -200,11 +224,13 @@ class Trainer:
             f"{cfg.precision}{', XLA' if cfg.xla else ''}; G {self.G.count_params():,} and D {self.D.count_params():,} parameters"
         )
         if cfg.resume:
-            log(f"Resuming from {self.resume(cfg.resume)} at kimg {self.cur_nimg / 1000:.1f}")
+            kind, path = self.resumed_from
+            verb = "Continuing" if continuing else "Resuming"
+            log(f"{verb} from {kind} {path} at kimg {self.cur_nimg / 1000:.1f} (tick {self.cur_tick})")
 
     def _loop(self, out: RunOutputs, log: RunLog, timer: TickTimer) -> bool:
         """Minibatch groups until ``total_kimg``, with a tick whenever ``tick_kimg`` passed; False if the last tick saved nothing."""
-        total_nimg, stats, saved, first = int(math.ceil(self.cfg.total_kimg * 1000)), TickStats(), True, True
+        total_nimg, stats, saved, first = self._total_nimg(), TickStats(), True, True
         nimg = self.cur_nimg
         while nimg < total_nimg:
             sched = self.schedule(nimg)
