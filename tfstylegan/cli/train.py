@@ -9,7 +9,7 @@ checkpoints and TensorBoard logs to results/<NNNNN>-sgan-tiny-1gpu/::
     python train.py --data_dir=datasets/ffhq --config=ffhq --strategy=multi_worker  # each machine, with its
         # TF_CONFIG='{"cluster": {"worker": ["host0:2222", "host1:2222"]}, "task": {"type": "worker", "index": 0}}'
     python train.py --data_dir=datasets/cars --config=car --cond --total_kimg=12000
-    python train.py --resume=results/00003-sgan-tiny-1gpu --total_kimg=200
+    python train.py --resume=results/00003-sgan-tiny-1gpu --total_kimg=200  # Trains on in that run directory.
     python train.py --config=ffhq256 --data_dir=datasets/ffhq --dry_run
 
 ``--config`` picks a preset: the original's StyleGAN configs (ffhq, ffhq512, ffhq256,
@@ -249,7 +249,7 @@ def resolve_config(replicas: int):
     run_config = _run_config()
     if run_config is not None:
         # Resuming a run: its own configuration, then the flags given now.
-        cfg = run_config.replace(resume=None, resume_kimg=0.0, resume_time=0.0)
+        cfg = run_config.replace(resume=None, resume_kimg=0.0, resume_time=0.0, resume_new_dir=False)
     else:
         cfg = preset_config(FLAGS.config, num_gpus, sched)
     changes = {}
@@ -324,13 +324,16 @@ def _main(argv: Sequence[str]) -> None:
         run_dir = trainer.train()
     except ConfigError as e:
         raise app.UsageError(str(e)) from None
+    if run_dir is None:
+        return  # A finished run and no larger --total_kimg: the trainer said so.
     if not trainer.chief:
         print(f"\nWorker {trainer.worker} done; its checkpoints are in {checkpoint_dir(run_dir, trainer.worker)}")
         return
     print(
         f"\nOutputs in {run_dir}: reals.png and fakes<kimg>.png (image grids), network-final.pkl and "
-        f"network-snapshot-<kimg>.pkl (original-style pickles), checkpoints/ (resume with --resume={run_dir}), "
-        f"log.txt, config.json. TensorBoard: tensorboard --logdir {run_dir}"
+        f"network-snapshot-<kimg>.pkl (original-style pickles), checkpoints/ (train on in this directory with "
+        f"--resume={run_dir} --total_kimg=<more than {cfg.total_kimg:g}>), log.txt, config.json. "
+        f"TensorBoard: tensorboard --logdir {run_dir}"
     )
 
 
