@@ -1,0 +1,155 @@
+"""Resuming a run directory: it goes on in place, loses no progress, and ends exactly as an uninterrupted run."""
+
+import gc
+import glob
+import logging
+import os
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfstylegan.legacy import LegacyPickleError
+from tfstylegan.training.config import ConfigError, TrainConfig
+from tfstylegan.training.trainer import Trainer
+
+TICK_LINE = re.compile(r"tick (\d+)\s+kimg (\S+)")
+
+
+def _config(data_dir, result_dir, **changes):
+    cfg = TrainConfig(
+        data_dir=str(data_dir / "small" / "dataset" / "rgb32"),
+        resolution=8,
+        G_args=dict(fmap_base=32, fmap_max=16, latent_size=8, dlatent_size=8, mapping_fmaps=8, mapping_layers=1),
+        D_args=dict(fmap_base=32, fmap_max=16),
+        mirror_augment=True,
+        total_kimg=0.192,
+        G_smoothing_kimg=0.1,
+        sched_args=dict(
+            lod_initial_resolution=4,  # lod 1 (4x4) to kimg 0.064, then 4 -> 8 fades in until kimg 0.128.
+            lod_training_kimg=0.064,
+            lod_transition_kimg=0.064,
+            minibatch_base=8,
+            tick_kimg_base=0.032,  # One minibatch group (4 x 8 images) per tick.
+            tick_kimg_dict={},
+        ),
+        image_snapshot_ticks=3,
+        network_snapshot_ticks=3,
+        checkpoint_ticks=1,
+        checkpoints_to_keep=2,
+        grid_size="2x2",
+        result_dir=str(result_dir),
+        desc="resume",
+        seed=5,
+    )
+    return cfg.replace(**changes)
+
+
+class _Killed(BaseException):
+    """Stands in for a kill: not an Exception, so the loop neither handles nor logs it."""
+
+
+def _stop_after_tick(monkeypatch, last_tick):
+    """The next run is killed right after tick ``last_tick`` saved its checkpoint."""
+    tick = Trainer._tick
+
+    def tick_then_stop(self, *args):
+        saved = tick(self, *args)
+        if self.cur_tick == last_tick:
+            monkeypatch.setattr(Trainer, "_tick", tick)
+            raise _Killed
+        return saved
+
+    monkeypatch.setattr(Trainer, "_tick", tick_then_stop)
+
+
+def _state(trainer):
+    nets = [w.numpy() for net in (trainer.G, trainer.D, trainer.Gs) for w in net.weights]
+    return nets + [v.numpy() for u in (trainer.steps.G, trainer.steps.D) for v in u.optimizer.variables]
+
+
+def _scalars(run_dir, tag):
+    """``[(step, value)]`` of ``tag`` over every events file of ``run_dir``, in the order they were written."""
+    events = []
+    for path in glob.glob(os.path.join(run_dir, "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.tag == tag:
+                    events.append((event.wall_time, event.step, float(tf.make_ndarray(value.tensor))))
+    return [(step, value) for _, step, value in sorted(events)]
+
+
+def _ticks(run_dir):
+    with open(os.path.join(run_dir, "log.txt")) as f:
+        return [(int(m.group(1)), float(m.group(2))) for m in map(TICK_LINE.search, f) if m]
+
+
+def test_a_run_killed_resumed_and_extended_ends_as_an_uninterrupted_one(data_dir, tmp_path, monkeypatch, caplog):
+    caplog.set_level(logging.INFO)
+    reference = Trainer(_config(data_dir, tmp_path / "reference"))
+    reference_dir = reference.train()
+
+    results = tmp_path / "results"
+    _stop_after_tick(monkeypatch, 3)
+    with pytest.raises(_Killed):
+        Trainer(_config(data_dir, results)).train()
+    (run_dir,) = glob.glob(str(results / "*-resume"))
+    # Resume the killed run (mid-fade), finish it at 0.128 kimg (where the fade ends).
+    resumed = Trainer(_config(data_dir, results, resume=run_dir, total_kimg=0.128))
+    assert resumed.train() == run_dir and resumed.cur_tick == 4
+    assert resumed.steps.traces == {"D": 1, "G": 1}  # It went on at 8x8, mid-fade; it did not restart at lod 1.
+
+    # Finished: resuming it without a larger total_kimg does nothing, in one line.
+    before = sorted(os.listdir(run_dir))
+    again = Trainer(_config(data_dir, results, resume=run_dir, total_kimg=0.128))
+    caplog.clear()
+    assert again.train() is None and sorted(os.listdir(run_dir)) == before
+    assert [r.getMessage() for r in caplog.records if "Nothing to do" in r.getMessage()] == [
+        f"Nothing to do: {run_dir} is at kimg 0.1 of --total_kimg=0.128; give a larger --total_kimg to continue it."
+    ]
+
+    # A larger total_kimg goes on from the finished run's last checkpoint, in its directory.
+    extended = Trainer(_config(data_dir, results, resume=run_dir))
+    assert extended.train() == run_dir and os.listdir(results) == [os.path.basename(run_dir)]
+    assert extended.cur_nimg == reference.cur_nimg == 192 and extended.cur_tick == reference.cur_tick == 6
+
+    # Exactly the uninterrupted run: networks, optimizers, the final pickle, the losses.
+    for a, b in zip(_state(reference), _state(extended), strict=True):
+        np.testing.assert_array_equal(a, b)
+    final = [open(os.path.join(d, "network-final.pkl"), "rb").read() for d in (reference_dir, run_dir)]
+    assert final[0] == final[1]
+    assert _scalars(run_dir, "Loss/G") == _scalars(reference_dir, "Loss/G")
+    assert [step for step, _ in _scalars(run_dir, "Progress/kimg")] == [32, 64, 96, 128, 160, 192]
+    # One log, the ticks in order; each process says where it took over.
+    assert _ticks(run_dir) == _ticks(reference_dir) and [t for t, _ in _ticks(run_dir)] == [1, 2, 3, 4, 5, 6]
+    log = open(os.path.join(run_dir, "log.txt")).read()
+    assert re.findall(r"Continuing from checkpoint \S+ckpt-(\d) at kimg \S+ \(tick (\d)\)", log) == [("3", "3"), ("4", "4")]
+    # The last checkpoint is kept, and the numbering went on (2 kept).
+    assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(run_dir, "checkpoints", "ckpt-*.index"))) == [
+        "ckpt-5.index", "ckpt-6.index",
+    ]
+
+    # A resume that does not fit: one message naming the differences, before anything is created or restored.
+    before = sorted(os.listdir(run_dir))
+    caplog.clear()
+    with pytest.raises(ConfigError) as error:
+        Trainer(_config(data_dir, results, resume=run_dir, total_kimg=1, resolution=16)).train()
+    assert "resolution 8 vs 16" in str(error.value) and "--config" not in str(error.value)
+    with pytest.raises(ConfigError, match=r"G_args fmap_base 32 vs 64, fmap_max 16 vs 32$"):
+        Trainer(_config(data_dir, results, resume=run_dir, total_kimg=1, G_args={
+            **_config(data_dir, results).G_args, "fmap_base": 64, "fmap_max": 32})).train()
+    truncated = tmp_path / "truncated.pkl"
+    truncated.write_bytes(final[0][: len(final[0]) // 2])
+    with pytest.raises(LegacyPickleError):
+        Trainer(_config(data_dir, results, resume=str(truncated), total_kimg=1)).train()
+    assert os.listdir(results) == [os.path.basename(run_dir)] and sorted(os.listdir(run_dir)) == before
+    gc.collect()  # A half-restored checkpoint reports its unrestored values when it is deleted.
+    assert not [r for r in caplog.records if "could not be found" in r.getMessage()]
+
+    # resume_new_dir: the original's way, a new run directory that starts at the checkpoint.
+    elsewhere = Trainer(_config(data_dir, results, resume=run_dir, resume_new_dir=True, total_kimg=0.224))
+    new_dir = elsewhere.train()
+    assert new_dir != run_dir and sorted(os.listdir(run_dir)) == before and elsewhere.cur_tick == 7
+    assert _ticks(new_dir) == [(7, 0.2)] and [step for step, _ in _scalars(new_dir, "Progress/kimg")] == [224]
+    assert f"Resuming from checkpoint {run_dir}" in open(os.path.join(new_dir, "log.txt")).read()
