@@ -5,6 +5,7 @@ import glob
 import logging
 import os
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -143,6 +144,13 @@ def test_a_run_killed_resumed_and_extended_ends_as_an_uninterrupted_one(data_dir
     truncated.write_bytes(final[0][: len(final[0]) // 2])
     with pytest.raises(LegacyPickleError):
         Trainer(_config(data_dir, results, resume=str(truncated), total_kimg=1)).train()
+    # A checkpoint outside its run (no config.json to compare with): the first weight that differs.
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    for path in glob.glob(os.path.join(run_dir, "checkpoints", "ckpt-6.*")):
+        shutil.copy(path, loose)
+    with pytest.raises(ConfigError, match=r"\(checkpoint vs this run\): G \d+ vs \d+ weights; \S+ \(.*\) vs \(.*\)$"):
+        Trainer(_config(data_dir, results, resume=str(loose / "ckpt-6"), total_kimg=1, resolution=16)).train()
     assert os.listdir(results) == [os.path.basename(run_dir)] and sorted(os.listdir(run_dir)) == before
     gc.collect()  # A half-restored checkpoint reports its unrestored values when it is deleted.
     assert not [r for r in caplog.records if "could not be found" in r.getMessage()]

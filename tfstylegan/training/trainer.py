@@ -178,9 +178,7 @@ class Trainer:
                     f"{cfg.total_kimg:g}; give a larger --total_kimg to continue it."
                 )
                 return None
-        # A run directory resumed from its checkpoint goes on in place; anything else starts a new one.
-        continuing = bool(cfg.resume) and run_dir is None and not cfg.resume_new_dir
-        continuing = continuing and self.resumed_from[0] == "checkpoint" and is_run_dir(cfg.resume)
+        continuing = self._continues(run_dir)
         desc = cfg.desc or f"sgan-{cfg.config}-{self.checked.num_gpus}gpu"
         share = (lambda number: distribute.broadcast_int(self.strategy, number)) if self.num_workers > 1 else None
         self.run_dir = open_run_dir(cfg.result_dir, desc, cfg.resume if continuing else run_dir, self.chief, share)
@@ -205,6 +203,19 @@ class Trainer:
             return self.run_dir
         finally:
             log.close()
+
+    def _continues(self, run_dir: str | None) -> bool:
+        """Whether this run goes on in the resumed run directory: resumed from its checkpoint, no other directory given.
+
+        Every worker takes the chief's answer (another worker's copy of the run directory
+        may hold only its checkpoints), so all of them open the same directory.
+        """
+        cfg = self.cfg
+        if not cfg.resume:
+            return False
+        continuing = run_dir is None and not cfg.resume_new_dir and self.resumed_from[0] == "checkpoint"
+        continuing = continuing and (not self.chief or is_run_dir(cfg.resume))
+        return bool(distribute.broadcast_int(self.strategy, int(continuing)))
 
     def _total_nimg(self) -> int:
         return int(math.ceil(self.cfg.total_kimg * 1000))
