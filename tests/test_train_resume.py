@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfstylegan.cli import train as train_cli
 from tfstylegan.legacy import LegacyPickleError
 from tfstylegan.training.config import ConfigError, TrainConfig
 from tfstylegan.training.trainer import Trainer
@@ -86,7 +87,8 @@ def _ticks(run_dir):
         return [(int(m.group(1)), float(m.group(2))) for m in map(TICK_LINE.search, f) if m]
 
 
-def test_a_run_killed_resumed_and_extended_ends_as_an_uninterrupted_one(data_dir, tmp_path, monkeypatch, caplog):
+@pytest.mark.slow
+def test_a_run_killed_resumed_and_extended_ends_as_an_uninterrupted_one(data_dir, tmp_path, monkeypatch, caplog, capsys):
     caplog.set_level(logging.INFO)
     reference = Trainer(_config(data_dir, tmp_path / "reference"))
     reference_dir = reference.train()
@@ -101,11 +103,11 @@ def test_a_run_killed_resumed_and_extended_ends_as_an_uninterrupted_one(data_dir
     assert resumed.train() == run_dir and resumed.cur_tick == 4
     assert resumed.steps.traces == {"D": 1, "G": 1}  # It went on at 8x8, mid-fade; it did not restart at lod 1.
 
-    # Finished: resuming it without a larger total_kimg does nothing, in one line.
+    # Finished: train.py --resume=<it> (its config.json says total_kimg 0.128) does nothing, in one line.
     before = sorted(os.listdir(run_dir))
-    again = Trainer(_config(data_dir, results, resume=run_dir, total_kimg=0.128))
     caplog.clear()
-    assert again.train() is None and sorted(os.listdir(run_dir)) == before
+    assert train_cli.main(["train.py", f"--resume={run_dir}"]) == 0
+    assert sorted(os.listdir(run_dir)) == before and capsys.readouterr().out == ""
     assert [r.getMessage() for r in caplog.records if "Nothing to do" in r.getMessage()] == [
         f"Nothing to do: {run_dir} is at kimg 0.1 of --total_kimg=0.128; give a larger --total_kimg to continue it."
     ]
