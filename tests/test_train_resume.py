@@ -12,7 +12,6 @@ import pytest
 import tensorflow as tf
 
 from tfstylegan.cli import train as train_cli
-from tfstylegan.legacy import LegacyPickleError
 from tfstylegan.training.config import ConfigError, TrainConfig
 from tfstylegan.training.trainer import Trainer
 
@@ -139,12 +138,16 @@ def test_a_run_killed_resumed_and_extended_ends_as_an_uninterrupted_one(data_dir
     with pytest.raises(ConfigError) as error:
         Trainer(_config(data_dir, results, resume=run_dir, total_kimg=1, resolution=16)).train()
     assert "resolution 8 vs 16" in str(error.value) and "--config" not in str(error.value)
+    bigger = {**_config(data_dir, results).G_args, "fmap_base": 64, "fmap_max": 32}
     with pytest.raises(ConfigError, match=r"G_args fmap_base 32 vs 64, fmap_max 16 vs 32$"):
-        Trainer(_config(data_dir, results, resume=run_dir, total_kimg=1, G_args={
-            **_config(data_dir, results).G_args, "fmap_base": 64, "fmap_max": 32})).train()
+        Trainer(_config(data_dir, results, resume=run_dir, total_kimg=1, G_args=bigger)).train()
+    # A pickle of other networks is found out when it is loaded, still before any directory exists.
+    with pytest.raises(ConfigError, match=r"the pickle's G does not fit this run \(pickle vs this run\): .*fmap_base 32 vs 64"):
+        pkl = os.path.join(reference_dir, "network-final.pkl")
+        Trainer(_config(data_dir, results, resume=pkl, total_kimg=1, G_args=bigger)).train()
     truncated = tmp_path / "truncated.pkl"
     truncated.write_bytes(final[0][: len(final[0]) // 2])
-    with pytest.raises(LegacyPickleError):
+    with pytest.raises(ConfigError, match="the network pickle is truncated"):
         Trainer(_config(data_dir, results, resume=str(truncated), total_kimg=1)).train()
     # A checkpoint outside its run (no config.json to compare with): the first weight that differs.
     loose = tmp_path / "loose"
