@@ -118,37 +118,20 @@ def run_metrics(
         DatasetError: a dataset that does not fit the network.
         WeightsFileError: no usable Inception or VGG16 file for the metrics asked for.
     """
-    metric_objs = get_metrics(list(metrics))
-    metric_objs = [dataclasses.replace(m, crop=False) if hasattr(m, "crop") and not ppl_crop else m for m in metric_objs]
+    metric_objs = _named_metrics(metrics, ppl_crop)
     if label_mode not in LABEL_MODES:
         raise ValueError(f"label_mode must be one of {LABEL_MODES}, got {label_mode!r}")
-    needs = metric_needs(metric_objs)
-    cfg = Gs.cfg
-    label_size = int(cfg.label_size)
-    dataset = _open_dataset(data_dir, cfg, label_size and label_mode == "dataset")
-    label_sampler = None
-    if label_size and label_mode == "dataset":
-        label_sampler = label_sampler_from_array(dataset.labels, seed=seed)
-    if "features" in needs and features is None:
-        features = InceptionFeatures(inception_weights)
-    if "distance" in needs and distance is None:
-        distance = LPIPS(vgg16_weights)
-
-    generate = _validation_generator(Gs, truncation_psi, truncation_cutoff, seed)
-    reals_batch = max(minibatch_size or 8, 64)
-    ctx = MetricContext(
-        generate=generate,
-        latent_size=int(cfg.latent_size),
-        reals=lambda: dataset.as_dataset(reals_batch).as_numpy_iterator(),
-        dataset_path=dataset.tfrecord_dir,
-        resolution=dataset.resolution,
-        label_size=label_size,
-        label_sampler=label_sampler,
+    dataset = _open_dataset(data_dir, Gs.cfg, bool(Gs.cfg.label_size) and label_mode == "dataset")
+    features, distance = _feature_networks(metric_objs, features, inception_weights, distance, vgg16_weights)
+    ctx = _metric_context(
+        Gs,
+        dataset,
+        label_mode,
+        generate=_validation_generator(Gs, truncation_psi, truncation_cutoff, seed),
         cache_dir=None if cache_dir is None else os.fspath(cache_dir),
         mirror_augment=mirror_augment,
         seed=seed,
         minibatch_size=minibatch_size,
-        Gs=Gs,
         features=features,
         distance=distance,
         log=log,
@@ -158,6 +141,44 @@ def run_metrics(
         with dataset.naming_read_errors():
             results.update(metric.compute(ctx))
     return results
+
+
+def _named_metrics(names: Sequence[str], ppl_crop: bool) -> list:
+    """The metric objects of ``names``; without ``ppl_crop``, PPL measures the whole image."""
+    metric_objs = get_metrics(list(names))
+    return [dataclasses.replace(m, crop=False) if hasattr(m, "crop") and not ppl_crop else m for m in metric_objs]
+
+
+def _feature_networks(metric_objs, features, inception_weights, distance, vgg16_weights) -> tuple:
+    """``(features, distance)``: those given, else built from their weights files if a metric needs them."""
+    needs = metric_needs(metric_objs)
+    if "features" in needs and features is None:
+        features = InceptionFeatures(inception_weights)
+    if "distance" in needs and distance is None:
+        distance = LPIPS(vgg16_weights)
+    return features, distance
+
+
+def _metric_context(Gs, dataset: TFRecordDataset, label_mode: str, **settings) -> MetricContext:
+    """The generator's sizes and the reals of ``dataset`` with ``settings`` (the other fields).
+
+    ``label_mode="dataset"`` samples the labels of ``dataset`` with ``settings["seed"]``.
+    """
+    label_size = int(Gs.cfg.label_size)
+    label_sampler = None
+    if label_size and label_mode == "dataset":
+        label_sampler = label_sampler_from_array(dataset.labels, seed=settings["seed"])
+    reals_batch = max(settings["minibatch_size"] or 8, 64)
+    return MetricContext(
+        latent_size=int(Gs.cfg.latent_size),
+        reals=lambda: dataset.as_dataset(reals_batch).as_numpy_iterator(),
+        dataset_path=dataset.tfrecord_dir,
+        resolution=dataset.resolution,
+        label_size=label_size,
+        label_sampler=label_sampler,
+        Gs=Gs,
+        **settings,
+    )
 
 
 def _validation_generator(Gs, truncation_psi, truncation_cutoff, seed: int):
