@@ -45,6 +45,7 @@ import tensorflow as tf
 from tfstylegan.generation import tile_label
 from tfstylegan.images import convert_images_to_uint8
 from tfstylegan.metrics.lpips import to_lpips_input
+from tfstylegan.optim import reset_optimizer_state
 from tfstylegan.projection_files import (  # noqa: F401 (the files of a projection, for users)
     load_progress,
     load_projection,
@@ -54,7 +55,6 @@ from tfstylegan.projection_files import (  # noqa: F401 (the files of a projecti
     write_projection,
 )
 from tfstylegan.rendering import static_lod_range, synthesize
-from tfstylegan.training.steps import reset_optimizer_state
 
 SPACES = ("w", "wplus")
 NOISE_INITS = ("random", "stored")

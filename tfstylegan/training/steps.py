@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from tfstylegan.data.pipeline import process_reals
 from tfstylegan.losses import LossSpec
+from tfstylegan.optim import reset_optimizer_state
 from tfstylegan.training import distribute
 from tfstylegan.training.graph_options import disable_addn_rewrite
 from tfstylegan.training.precision import DynamicLossScale, uses_loss_scaling
@@ -51,14 +52,6 @@ def make_optimizer(kind: str, learning_rate: float, name: str, **kwargs) -> kera
         raise ValueError(f"unknown optimizer {kind!r}; expected one of {', '.join(OPTIMIZERS)}")
     class_name, defaults = OPTIMIZERS[kind]
     return getattr(keras.optimizers, class_name)(learning_rate, name=name, **{**defaults, **kwargs})
-
-
-def reset_optimizer_state(optimizer: keras.optimizers.Optimizer) -> None:
-    """Zeroes the step counter and every slot (Adam moments), keeping the learning rate."""
-    lr = optimizer.learning_rate
-    for var in optimizer.variables:
-        if var is not lr:
-            var.assign(tf.zeros(var.shape, var.dtype))
 
 
 def moving_average_pairs(Gs: keras.Model, G: keras.Model) -> tuple[list, list]:
