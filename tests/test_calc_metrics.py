@@ -12,9 +12,9 @@ import tensorflow as tf
 import tfstylegan
 from tfstylegan.cli import calc_metrics as calc_metrics_cli
 from tfstylegan.data import TFRecordDataset, create_synthetic_dataset
-from tfstylegan.metrics.base import Progress
 from tfstylegan.metrics.fid import feature_statistics, frechet_distance, quantize_images
-from tfstylegan.metrics.runner import format_time, metric_values, result_line, run_metrics
+from tfstylegan.metrics.runner import metric_values, result_line, run_metrics
+from tfstylegan.progress import ProgressBar, format_time
 
 RANDOM_INCEPTION = ["--testonly_random_inception", "--testonly_inception_resolution=75"]
 
@@ -166,11 +166,11 @@ def test_result_line_lists_every_value_of_a_metric():
 
 def test_progress_line_counts_rate_and_eta():
     lines = []
-    progress = Progress("swd1k fakes", 1000, log=lines.append, interval=0.0)
+    progress = ProgressBar("swd1k fakes", log=lines.append, interval=0.0, total=1000)
     progress.start -= 10.0  # 10 s ago
     progress.update(250)
     assert len(lines) == 1
-    match = re.fullmatch(r"swd1k fakes: 250/1000 images, (\d+\.\d) img/s, ETA (\d+)s", lines[0])
+    match = re.fullmatch(r"swd1k fakes 250/1000 (\d+\.\d)/s ETA (\d+)s", lines[0])
     assert match and 24.0 <= float(match.group(1)) <= 25.0 and 29 <= int(match.group(2)) <= 31, lines
     progress.update(10_000)  # done: capped, no line at the end
     assert progress.done == 1000 and len(lines) == 1

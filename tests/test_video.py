@@ -193,6 +193,7 @@ def test_progress_bar_writes_a_line_per_tenth_outside_a_terminal():
     lines = stream.getvalue().splitlines()
     assert [line.split()[1] for line in lines] == [f"{k}/100" for k in range(0, 101, 10)]
     assert lines[3].startswith("frames 30/100 ") and lines[3].endswith(" loss 0.30")
+    assert lines[0] == "frames 0/100 0.0/s ETA unknown loss 0.00"  # no rate yet
     stream = io.StringIO()
     bar = ProgressBar("steps", stream, lines=4)
     for done in range(1, 21):

@@ -5,7 +5,7 @@
 runs metrics on a generator and a dataset directory.
 """
 
-from tfstylegan.metrics.base import MetricContext, Progress, WeightsFileError
+from tfstylegan.metrics.base import MetricContext, WeightsFileError
 from tfstylegan.metrics.fid import (
     FID,
     dataset_statistics,
@@ -39,7 +39,6 @@ __all__ = [
     "InceptionFeatures",
     "InceptionWeightsError",
     "MetricContext",
-    "Progress",
     "VGG16WeightsError",
     "WeightsFileError",
     "dataset_statistics",

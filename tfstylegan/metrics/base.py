@@ -1,4 +1,4 @@
-"""What every metric shares: its inputs (:class:`MetricContext`), errors and a progress line.
+"""What every metric shares: its inputs (:class:`MetricContext`, with its progress line) and errors.
 
 A metric is an object with a ``name`` and ``compute(ctx) -> {key: value}``; the registry
 (:mod:`tfstylegan.metrics.registry`) makes one from a name such as ``fid50k``, ``ppl_wend``
@@ -10,13 +10,14 @@ over levels, with one more key per level, ``swd16k_256`` ...) and the wall time 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
+
+from tfstylegan.progress import ProgressBar
 
 
 class WeightsFileError(ValueError):
@@ -78,43 +79,9 @@ class MetricContext:
             raise ValueError(f"metric {metric!r} needs `{field}` in its MetricContext")
         return value
 
-
-class Progress:
-    """A progress line (count, images/s, ETA) at most every ``interval`` seconds.
-
-    Args:
-        label: what is being counted, e.g. ``"fid50k fakes"``.
-        total: the count at which the work is done.
-        log: where the lines go; None = ``absl.logging.info``.
-        interval: seconds between lines; the first comes after one interval, so short
-            work prints nothing.
-    """
-
-    def __init__(
-        self, label: str, total: int, log: Callable[[str], None] | None = None, interval: float = 30.0
-    ) -> None:
-        self.label, self.total, self.interval = label, int(total), float(interval)
-        self.log = log or (lambda line: logging.info("%s", line))
-        self.done = 0
-        self.start = self.last = time.monotonic()
-
-    def line(self, now: float | None = None) -> str:
-        """The current line, e.g. ``fid50k fakes: 12000/50000 images, 85.3 img/s, ETA 7m 25s``."""
-        elapsed = max((time.monotonic() if now is None else now) - self.start, 1e-9)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else float("inf")
-        from tfstylegan.metrics.runner import format_time  # noqa: PLC0415 (runner imports this module)
-
-        eta_text = format_time(eta) if eta != float("inf") else "unknown"
-        return f"{self.label}: {self.done}/{self.total} images, {rate:.1f} img/s, ETA {eta_text}"
-
-    def update(self, count: int) -> None:
-        """Adds ``count`` images; logs a line when ``interval`` has passed since the last."""
-        self.done = min(self.done + int(count), self.total)
-        now = time.monotonic()
-        if now - self.last >= self.interval and self.done < self.total:
-            self.last = now
-            self.log(self.line(now))
+    def progress(self, label: str, total: int) -> ProgressBar:
+        """A progress line of ``total`` images to :attr:`log` about every 30 seconds; short work prints nothing."""
+        return ProgressBar(label, log=self.log or (lambda line: logging.info("%s", line)), interval=30.0, total=total)
 
 
 def fake_batches(
@@ -156,4 +123,4 @@ def label_sampler_from_array(labels: np.ndarray, seed: int = 0) -> Callable[[int
     return lambda n: labels[rng.integers(0, labels.shape[0], size=n)]
 
 
-__all__ = ["MetricContext", "Progress", "WeightsFileError", "fake_batches", "label_sampler_from_array"]
+__all__ = ["MetricContext", "WeightsFileError", "fake_batches", "label_sampler_from_array"]

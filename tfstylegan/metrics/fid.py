@@ -45,7 +45,7 @@ from absl import logging
 
 from tfstylegan.atomic import atomic_output
 from tfstylegan.images import quantize_images
-from tfstylegan.metrics.base import MetricContext, Progress, fake_batches, label_sampler_from_array
+from tfstylegan.metrics.base import MetricContext, fake_batches, label_sampler_from_array
 from tfstylegan.metrics.frechet import feature_statistics, frechet_distance
 from tfstylegan.metrics.inception import (
     FEATURE_DIM,
@@ -54,6 +54,7 @@ from tfstylegan.metrics.inception import (
     InceptionFeatures,
     InceptionWeightsError,
 )
+from tfstylegan.progress import ProgressBar
 
 FeatureFn = Callable[[tf.Tensor], Any]
 """A feature function: float32 NHWC images in [-1, 1] -> features ``[N, D]``.
@@ -82,7 +83,7 @@ def _to_float_images(images: Any) -> tf.Tensor:
 
 
 def _collect_features(
-    batches: Iterable[Any], features: FeatureFn, num_images: int, progress: Progress | None = None
+    batches: Iterable[Any], features: FeatureFn, num_images: int, progress: ProgressBar | None = None
 ) -> np.ndarray:
     out = None
     filled = 0
@@ -136,7 +137,7 @@ def dataset_statistics(
     cache_dir: str | os.PathLike | None = None,
     mirror_augment: bool = False,
     seed: int = 0,
-    progress: Progress | None = None,
+    progress: ProgressBar | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Feature statistics of the first ``num_images`` real images, cached on disk.
 
@@ -215,7 +216,7 @@ def generator_statistics(
     label_sampler: Callable[[int], Any] | None = None,
     seed: int = 0,
     quantize: bool = True,
-    progress: Progress | None = None,
+    progress: ProgressBar | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Feature statistics of ``num_images`` generated images.
 
@@ -294,7 +295,7 @@ class FID:
             resolution=ctx.require("resolution", self.name),
             cache_dir=ctx.cache_dir,
             mirror_augment=ctx.mirror_augment,
-            progress=Progress(f"{self.name} reals", self.num_images, ctx.log),
+            progress=ctx.progress(f"{self.name} reals", self.num_images),
         )
         mu_fake, sigma_fake = generator_statistics(
             ctx.require("generate", self.name),
@@ -305,7 +306,7 @@ class FID:
             label_size=ctx.label_size,
             label_sampler=ctx.label_sampler,
             seed=ctx.seed,
-            progress=Progress(f"{self.name} fakes", self.num_images, ctx.log),
+            progress=ctx.progress(f"{self.name} fakes", self.num_images),
         )
         value = frechet_distance(mu_fake, sigma_fake, mu_real, sigma_real)
         return {self.name: value, f"{self.name}_time_s": time.time() - start}

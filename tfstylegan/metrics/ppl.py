@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfstylegan import ops
-from tfstylegan.metrics.base import MetricContext, Progress
+from tfstylegan.metrics.base import MetricContext
 from tfstylegan.metrics.lpips import to_lpips_input
 from tfstylegan.noise import SharedNoise
 
@@ -156,7 +156,7 @@ class PPL:
 
         rng = np.random.default_rng(ctx.seed)
         num_batches = math.ceil(self.num_samples / pairs)
-        progress = Progress(self.name, num_batches * pairs, ctx.log)
+        progress = ctx.progress(self.name, num_batches * pairs)
         all_distances = []
         for _ in range(num_batches):
             args = [rng.standard_normal([2 * pairs, latent_size]).astype(np.float32)]

@@ -31,7 +31,7 @@ from tfstylegan.metrics.base import MetricContext, label_sampler_from_array
 from tfstylegan.metrics.inception import InceptionFeatures
 from tfstylegan.metrics.lpips import LPIPS
 from tfstylegan.metrics.registry import get_metrics, metric_needs
-from tfstylegan.training.report import format_time
+from tfstylegan.progress import format_time
 
 LABEL_MODES = ("zeros", "dataset")
 

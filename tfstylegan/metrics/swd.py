@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfstylegan.metrics.base import MetricContext, Progress, fake_batches
+from tfstylegan.metrics.base import MetricContext, fake_batches
 from tfstylegan.metrics.fid import quantize_images
+from tfstylegan.progress import ProgressBar
 
 NHOOD_SIZE = 7
 NHOODS_PER_IMAGE = 128
@@ -190,7 +191,7 @@ class _DescriptorSet:
         self.filled += take
         return take
 
-    def fill(self, batches: Iterable[Any], progress: Progress) -> list[np.ndarray]:
+    def fill(self, batches: Iterable[Any], progress: ProgressBar) -> list[np.ndarray]:
         for images in batches:
             progress.update(self.add(images))
             if self.filled == self.num_images:
@@ -255,7 +256,7 @@ class SWD:
         streams = [np.random.default_rng([ctx.seed, k]) for k in range(3)]  # reals, fakes, directions
         reals = _DescriptorSet(resolutions, self.num_images, streams[0]).fill(
             _uint8_reals(ctx.iter_reals(), resolution),
-            Progress(f"{self.name} reals", self.num_images, ctx.log),
+            ctx.progress(f"{self.name} reals", self.num_images),
         )
         fakes = fake_batches(
             ctx.require("generate", self.name),
@@ -266,7 +267,7 @@ class SWD:
             ctx.seed,
         )
         fakes = _DescriptorSet(resolutions, self.num_images, streams[1]).fill(
-            _uint8_fakes(fakes), Progress(f"{self.name} fakes", self.num_images, ctx.log)
+            _uint8_fakes(fakes), ctx.progress(f"{self.name} fakes", self.num_images)
         )
         result = {}
         for res, desc_real, desc_fake in zip(resolutions, reals, fakes):

@@ -16,19 +16,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfstylegan.progress import format_time
 from tfstylegan.schedule import TrainingSchedule
-
-
-def format_time(seconds: float) -> str:
-    """``12s``, ``3m 04s``, ``2h 05m 10s``, ``1d 02h 03m`` (as the original's reports)."""
-    s = int(np.rint(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {(s // 60) % 60:02d}m {s % 60:02d}s"
-    return f"{s // 86400}d {(s // 3600) % 24:02d}h {(s // 60) % 60:02d}m"
 
 
 def peak_memory() -> tuple[str, float]:
