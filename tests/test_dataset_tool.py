@@ -134,6 +134,19 @@ def test_compare_info_display(data_dir, tmp_path, capsys, monkeypatch):
     assert "label = [" in capsys.readouterr().out
 
 
+def test_display_tiles_row_by_row_and_leaves_empty_cells_black(data_dir, tmp_path, capsys):
+    gray = data_dir / "small" / "dataset" / "gray32"
+    inspection.display(str(gray), str(tmp_path / "grid.png"), num_images=5)
+    grid = np.asarray(Image.open(tmp_path / "grid.png"))
+    images = TFRecordDataset(str(gray)).read_all_np()[0][:, :, :, 0]  # [N, 32, 32]
+    assert grid.shape == (2 * 32, 3 * 32)  # 5 images: ceil(sqrt(5)) = 3 columns, 2 rows
+    for idx in range(5):
+        y, x = divmod(idx, 3)
+        np.testing.assert_array_equal(grid[32 * y : 32 * (y + 1), 32 * x : 32 * (x + 1)], images[idx])
+    assert not grid[32:, 64:].any()
+    assert "Wrote the first 5 images (2x3 grid, row by row)" in capsys.readouterr().out
+
+
 # ----------------------------------------------------------------------------
 # create_from_images: policies.
 

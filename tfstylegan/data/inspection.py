@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from tfstylegan import paths
 from tfstylegan.data.tfrecords import TFRecordDataset
-from tfstylegan.images import write_png
+from tfstylegan.images import image_grid, write_png
 
 
 def _open_dataset(tfrecord_dir: str, max_label_size) -> TFRecordDataset:
@@ -20,13 +20,9 @@ def display(tfrecord_dir: str, output: str | None = None, num_images: int = 64) 
     """Writes the first images of a dataset as a grid PNG and prints their labels."""
     dset = _open_dataset(tfrecord_dir, "full")
     images, labels = next(dset.iter_np(0, minibatch_size=max(num_images, 1)))
-    n, h, w, c = images.shape
-    cols = int(np.ceil(np.sqrt(n)))
-    rows = -(-n // cols)
-    grid = np.zeros([rows * h, cols * w, c], np.uint8)
-    for idx in range(n):
-        y, x = divmod(idx, cols)
-        grid[y * h : (y + 1) * h, x * w : (x + 1) * w] = images[idx]
+    n, h, w, _ = images.shape
+    grid = image_grid(images)  # ceil(sqrt(n)) columns
+    rows, cols = grid.shape[0] // h, grid.shape[1] // w
     if output is None:
         output = f"{paths.basename(tfrecord_dir)}-grid.png"
     write_png(output, grid)
