@@ -10,6 +10,7 @@ over levels, with one more key per level, ``swd16k_256`` ...) and the wall time 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -84,6 +85,34 @@ class MetricContext:
         return ProgressBar(label, log=self.log or (lambda line: logging.info("%s", line)), interval=30.0, total=total)
 
 
+def count_in_name(
+    name: str, head: str, what: str, *, per_k: int, minimum: int, unit: str, default: int | None = None
+) -> tuple[re.Match, int] | None:
+    """``(match, count)`` for a metric name ``<head><N>`` or ``<head><N>k`` (N x ``per_k``), None if not that form.
+
+    Args:
+        name: The metric name, e.g. ``fid50k`` or ``ppl_wend10k``.
+        head: A regular expression for what comes before the count; its groups are in the match.
+        what: The metric's family, for the error (``"FID"``).
+        per_k: What ``k`` multiplies by: 1000, or 1024 for SWD (ProGAN's ``swd16k``).
+        minimum: The smallest count allowed.
+        unit: What is counted, in the singular (for the error).
+        default: The count of a name without one; None = a name without a count is not of the form.
+
+    Raises:
+        ValueError: the form, but a count below ``minimum``.
+    """
+    match = re.fullmatch(f"(?:{head})(?:(?P<count>\\d+)(?P<k>k?))?", name)
+    if match is None or (match["count"] is None and default is None):
+        return None
+    if match["count"] is None:
+        return match, default
+    count = int(match["count"]) * (per_k if match["k"] else 1)
+    if count < minimum:
+        raise ValueError(f"{name!r}: {what} needs at least {minimum} {unit}{'s' if minimum != 1 else ''}")
+    return match, count
+
+
 def fake_batches(
     generate: Callable[[tf.Tensor, tf.Tensor], Any],
     latent_size: int,
@@ -123,4 +152,4 @@ def label_sampler_from_array(labels: np.ndarray, seed: int = 0) -> Callable[[int
     return lambda n: labels[rng.integers(0, labels.shape[0], size=n)]
 
 
-__all__ = ["MetricContext", "WeightsFileError", "fake_batches", "label_sampler_from_array"]
+__all__ = ["MetricContext", "count_in_name", "WeightsFileError", "fake_batches", "label_sampler_from_array"]

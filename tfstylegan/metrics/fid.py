@@ -45,7 +45,7 @@ from absl import logging
 
 from tfstylegan.atomic import atomic_output
 from tfstylegan.images import quantize_images
-from tfstylegan.metrics.base import MetricContext, fake_batches, label_sampler_from_array
+from tfstylegan.metrics.base import MetricContext, count_in_name, fake_batches, label_sampler_from_array
 from tfstylegan.metrics.frechet import feature_statistics, frechet_distance
 from tfstylegan.metrics.inception import (
     FEATURE_DIM,
@@ -328,13 +328,8 @@ def fid_from_name(name: str) -> FID | None:
     Raises:
         ValueError: the form, but fewer than 2 images.
     """
-    match = re.fullmatch(r"fid(\d+)(k?)", name)
-    if match is None:
-        return None
-    num_images = int(match.group(1)) * (1000 if match.group(2) else 1)
-    if num_images < 2:
-        raise ValueError(f"{name!r}: FID needs at least 2 images")
-    return FID(name=name, num_images=num_images)
+    parsed = count_in_name(name, "fid", "FID", per_k=1000, minimum=2, unit="image")
+    return None if parsed is None else FID(name=name, num_images=parsed[1])
 
 
 __all__ = [

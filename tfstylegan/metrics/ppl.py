@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 import time
 
 import numpy as np
 import tensorflow as tf
 
 from tfstylegan import ops
-from tfstylegan.metrics.base import MetricContext
+from tfstylegan.metrics.base import MetricContext, count_in_name
 from tfstylegan.metrics.lpips import to_lpips_input
 from tfstylegan.noise import SharedNoise
 
@@ -185,14 +184,10 @@ def ppl_from_name(name: str) -> PPL | None:
     ``ppl_zfull``, ``ppl_wfull``, ``ppl_zend``, ``ppl_wend`` (100,000 samples, the
     original's), optionally followed by a sample count ``<N>k`` / ``<N>`` (``ppl_wend10k``).
     """
-    match = re.fullmatch(r"ppl_([zw])(full|end)(?:(\d+)(k?))?", name)
-    if match is None:
+    parsed = count_in_name(name, "ppl_([zw])(full|end)", "PPL", per_k=1000, minimum=1, unit="sample", default=100_000)
+    if parsed is None:
         return None
-    num_samples = 100_000
-    if match.group(3) is not None:
-        num_samples = int(match.group(3)) * (1000 if match.group(4) else 1)
-        if num_samples < 1:
-            raise ValueError(f"{name!r}: PPL needs at least 1 sample")
+    match, num_samples = parsed
     return PPL(name=name, space=match.group(1), sampling=match.group(2), num_samples=num_samples)
 
 

@@ -26,7 +26,6 @@ Descriptor components are laid out ``[y, x, channel]`` (NHWC) rather than ProGAN
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -34,7 +33,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfstylegan.metrics.base import MetricContext, fake_batches
+from tfstylegan.metrics.base import MetricContext, count_in_name, fake_batches
 from tfstylegan.metrics.fid import quantize_images
 from tfstylegan.progress import ProgressBar
 
@@ -284,13 +283,8 @@ def swd_from_name(name: str) -> SWD | None:
     Raises:
         ValueError: the form, but fewer than 2 images.
     """
-    match = re.fullmatch(r"swd(\d+)(k?)", name)
-    if match is None:
-        return None
-    num_images = int(match.group(1)) * (1024 if match.group(2) else 1)
-    if num_images < 2:
-        raise ValueError(f"{name!r}: SWD needs at least 2 images")
-    return SWD(name=name, num_images=num_images)
+    parsed = count_in_name(name, "swd", "SWD", per_k=1024, minimum=2, unit="image")
+    return None if parsed is None else SWD(name=name, num_images=parsed[1])
 
 
 __all__ = [
