@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tfstylegan.noise import DEFAULT_RANDOM
+
 
 def fp32(x: tf.Tensor) -> tf.Tensor:
     return tf.cast(x, tf.float32)
@@ -27,6 +29,16 @@ def fakes_of(G, latents, labels, reals, rng, G_kwargs) -> tf.Tensor:
 def d_scores(D, images, labels) -> tf.Tensor:
     """D's scores ``[N, 1]`` as float32 ``[N]``."""
     return fp32(D(images, labels))[:, 0]
+
+
+def real_and_fake_scores(name: str, G, D, latents, labels, reals, rng, G_kwargs) -> tuple[tf.Tensor, ...]:
+    """``(fakes, D(reals), D(fakes))`` for the loss called ``name``, which needs reals; scores float32 ``[N]``.
+
+    ``rng`` None = :data:`~tfstylegan.noise.DEFAULT_RANDOM`.
+    """
+    require_reals(name, reals)
+    fakes = fakes_of(G, latents, labels, reals, rng or DEFAULT_RANDOM, G_kwargs)
+    return fakes, d_scores(D, reals, labels), d_scores(D, fakes, labels)
 
 
 def scores_and_grads(D, images, labels, loss_scale=None) -> tuple[tf.Tensor, tf.Tensor]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from tfstylegan.losses.common import d_scores, fakes_of, require_reals
+from tfstylegan.losses.common import d_scores, fakes_of, real_and_fake_scores
 from tfstylegan.noise import DEFAULT_RANDOM
 
 # ----------------------------------------------------------------------------- least squares (Mao et al. 2017)
@@ -26,11 +26,7 @@ def D_lsgan(
     fake_target: float = 0.0,  # Target score for fakes (a in the paper).
 ) -> tf.Tensor:
     """Least-squares discriminator loss: ``0.5 * (D(real) - b)**2 + 0.5 * (D(fake) - a)**2``."""
-    require_reals("D_lsgan", reals)
-    rng = rng or DEFAULT_RANDOM
-    fakes = fakes_of(G, latents, labels, reals, rng, G_kwargs)
-    real_scores = d_scores(D, reals, labels)
-    fake_scores = d_scores(D, fakes, labels)
+    _, real_scores, fake_scores = real_and_fake_scores("D_lsgan", G, D, latents, labels, reals, rng, G_kwargs)
     return 0.5 * tf.square(real_scores - real_target) + 0.5 * tf.square(fake_scores - fake_target)
 
 
@@ -43,10 +39,8 @@ def D_lsgan(
 # The G losses compare against reals too, so they need a real minibatch.
 
 
-def _relativistic_scores(G, D, latents, labels, reals, rng, G_kwargs) -> tuple[tf.Tensor, tf.Tensor]:
-    fakes = fakes_of(G, latents, labels, reals, rng, G_kwargs)
-    real_scores = d_scores(D, reals, labels)  # [N]
-    fake_scores = d_scores(D, fakes, labels)  # [N]
+def _relativistic_scores(name, G, D, latents, labels, reals, rng, G_kwargs) -> tuple[tf.Tensor, tf.Tensor]:
+    _, real_scores, fake_scores = real_and_fake_scores(name, G, D, latents, labels, reals, rng, G_kwargs)  # [N], [N]
     real_rel = real_scores - tf.reduce_mean(fake_scores)  # [N]
     fake_rel = fake_scores - tf.reduce_mean(real_scores)  # [N]
     return real_rel, fake_rel
@@ -54,27 +48,23 @@ def _relativistic_scores(G, D, latents, labels, reals, rng, G_kwargs) -> tuple[t
 
 def G_ragan_logistic(G, D, latents, labels, reals=None, *, G_kwargs=None, mixing_factors=None, rng=None) -> tf.Tensor:
     """RaSGAN generator loss: ``softplus(-fake_rel) + softplus(real_rel)``."""
-    require_reals("G_ragan_logistic", reals)
-    real_rel, fake_rel = _relativistic_scores(G, D, latents, labels, reals, rng or DEFAULT_RANDOM, G_kwargs)
+    real_rel, fake_rel = _relativistic_scores("G_ragan_logistic", G, D, latents, labels, reals, rng, G_kwargs)
     return tf.nn.softplus(-fake_rel) + tf.nn.softplus(real_rel)
 
 
 def D_ragan_logistic(G, D, latents, labels, reals=None, *, G_kwargs=None, mixing_factors=None, rng=None) -> tf.Tensor:
     """RaSGAN discriminator loss: ``softplus(-real_rel) + softplus(fake_rel)``."""
-    require_reals("D_ragan_logistic", reals)
-    real_rel, fake_rel = _relativistic_scores(G, D, latents, labels, reals, rng or DEFAULT_RANDOM, G_kwargs)
+    real_rel, fake_rel = _relativistic_scores("D_ragan_logistic", G, D, latents, labels, reals, rng, G_kwargs)
     return tf.nn.softplus(-real_rel) + tf.nn.softplus(fake_rel)
 
 
 def G_ragan_hinge(G, D, latents, labels, reals=None, *, G_kwargs=None, mixing_factors=None, rng=None) -> tf.Tensor:
     """RaHingeGAN generator loss: ``relu(1 - fake_rel) + relu(1 + real_rel)``."""
-    require_reals("G_ragan_hinge", reals)
-    real_rel, fake_rel = _relativistic_scores(G, D, latents, labels, reals, rng or DEFAULT_RANDOM, G_kwargs)
+    real_rel, fake_rel = _relativistic_scores("G_ragan_hinge", G, D, latents, labels, reals, rng, G_kwargs)
     return tf.nn.relu(1.0 - fake_rel) + tf.nn.relu(1.0 + real_rel)
 
 
 def D_ragan_hinge(G, D, latents, labels, reals=None, *, G_kwargs=None, mixing_factors=None, rng=None) -> tf.Tensor:
     """RaHingeGAN discriminator loss: ``relu(1 - real_rel) + relu(1 + fake_rel)``."""
-    require_reals("D_ragan_hinge", reals)
-    real_rel, fake_rel = _relativistic_scores(G, D, latents, labels, reals, rng or DEFAULT_RANDOM, G_kwargs)
+    real_rel, fake_rel = _relativistic_scores("D_ragan_hinge", G, D, latents, labels, reals, rng, G_kwargs)
     return tf.nn.relu(1.0 - real_rel) + tf.nn.relu(1.0 + fake_rel)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from tfstylegan.losses.common import d_scores, fakes_of, gradient_penalty, require_reals, scores_and_grads
+from tfstylegan.losses.common import (
+    d_scores,
+    fakes_of,
+    gradient_penalty,
+    real_and_fake_scores,
+    require_reals,
+    scores_and_grads,
+)
 from tfstylegan.noise import DEFAULT_RANDOM
 
 # ----------------------------------------------------------------------------- WGAN, WGAN-GP, hinge
@@ -22,11 +29,7 @@ def D_wgan(
     wgan_epsilon: float = 0.001,  # Weight of the drift term epsilon * D(real)**2.
 ) -> tf.Tensor:
     """WGAN critic loss with the ProGAN drift term: ``D(fake) - D(real) + eps * D(real)**2``."""
-    require_reals("D_wgan", reals)
-    rng = rng or DEFAULT_RANDOM
-    fakes = fakes_of(G, latents, labels, reals, rng, G_kwargs)
-    real_scores = d_scores(D, reals, labels)
-    fake_scores = d_scores(D, fakes, labels)
+    _, real_scores, fake_scores = real_and_fake_scores("D_wgan", G, D, latents, labels, reals, rng, G_kwargs)
     return fake_scores - real_scores + tf.square(real_scores) * wgan_epsilon
 
 
@@ -38,11 +41,8 @@ def D_wgan_gp(
     loss_scale=None,
 ) -> tf.Tensor:
     """WGAN-GP critic loss (Gulrajani et al.) with the ProGAN drift term."""
-    require_reals("D_wgan_gp", reals)
     rng = rng or DEFAULT_RANDOM
-    fakes = fakes_of(G, latents, labels, reals, rng, G_kwargs)
-    real_scores = d_scores(D, reals, labels)
-    fake_scores = d_scores(D, fakes, labels)
+    fakes, real_scores, fake_scores = real_and_fake_scores("D_wgan_gp", G, D, latents, labels, reals, rng, G_kwargs)
     loss = fake_scores - real_scores
     loss += gradient_penalty(D, reals, fakes, labels, mixing_factors, rng, wgan_lambda, wgan_target, loss_scale)
     return loss + tf.square(real_scores) * wgan_epsilon
@@ -50,11 +50,7 @@ def D_wgan_gp(
 
 def D_hinge(G, D, latents, labels, reals=None, *, G_kwargs=None, mixing_factors=None, rng=None) -> tf.Tensor:
     """Hinge critic loss: ``relu(1 + D(fake)) + relu(1 - D(real))`` (pair it with G_wgan)."""
-    require_reals("D_hinge", reals)
-    rng = rng or DEFAULT_RANDOM
-    fakes = fakes_of(G, latents, labels, reals, rng, G_kwargs)
-    real_scores = d_scores(D, reals, labels)
-    fake_scores = d_scores(D, fakes, labels)
+    _, real_scores, fake_scores = real_and_fake_scores("D_hinge", G, D, latents, labels, reals, rng, G_kwargs)
     return tf.nn.relu(1.0 + fake_scores) + tf.nn.relu(1.0 - real_scores)
 
 
@@ -65,11 +61,8 @@ def D_hinge_gp(
     loss_scale=None,
 ) -> tf.Tensor:
     """Hinge critic loss plus the WGAN-GP gradient penalty (no drift term)."""
-    require_reals("D_hinge_gp", reals)
     rng = rng or DEFAULT_RANDOM
-    fakes = fakes_of(G, latents, labels, reals, rng, G_kwargs)
-    real_scores = d_scores(D, reals, labels)
-    fake_scores = d_scores(D, fakes, labels)
+    fakes, real_scores, fake_scores = real_and_fake_scores("D_hinge_gp", G, D, latents, labels, reals, rng, G_kwargs)
     loss = tf.nn.relu(1.0 + fake_scores) + tf.nn.relu(1.0 - real_scores)
     return loss + gradient_penalty(D, reals, fakes, labels, mixing_factors, rng, wgan_lambda, wgan_target, loss_scale)
 
@@ -95,11 +88,7 @@ def G_logistic_nonsaturating(
 
 def D_logistic(G, D, latents, labels, reals=None, *, G_kwargs=None, mixing_factors=None, rng=None) -> tf.Tensor:
     """Logistic discriminator loss: ``softplus(D(fake)) + softplus(-D(real))``."""
-    require_reals("D_logistic", reals)
-    rng = rng or DEFAULT_RANDOM
-    fakes = fakes_of(G, latents, labels, reals, rng, G_kwargs)
-    real_scores = d_scores(D, reals, labels)
-    fake_scores = d_scores(D, fakes, labels)
+    _, real_scores, fake_scores = real_and_fake_scores("D_logistic", G, D, latents, labels, reals, rng, G_kwargs)
     return tf.nn.softplus(fake_scores) + tf.nn.softplus(-real_scores)
 
 
