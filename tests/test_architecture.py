@@ -7,7 +7,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "tfstylegan"
 
 # Lowest first; each name is a top-level module or package of tfstylegan.
 FLOORS = [
-    {"ops", "images", "noise", "resolution", "paths", "progress", "optim", "schedule", "video_writer", "_lazy"},
+    {"ops", "images", "noise", "resolution", "paths", "atomic", "progress", "optim", "schedule", "video_writer",
+     "_lazy"},
     {"layers", "networks", "losses"},
     {"legacy", "data"},
     {"generation", "rendering", "export"},
