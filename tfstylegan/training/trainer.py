@@ -18,26 +18,27 @@ steps stay non-finite stops without saving the diverged state (see
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
 import keras
 import tensorflow as tf
-from absl import logging
 
 from tfstylegan import losses
 from tfstylegan.networks import DBasic, GStyle
 from tfstylegan.paths import join
 from tfstylegan.schedule import TrainingSchedule, training_schedule
 from tfstylegan.training import distribute, precision
-from tfstylegan.training.checkpoint import TrainingState, locate_resume
+from tfstylegan.training.checkpoint import TrainingState
 from tfstylegan.training.checks import CheckedConfig, check_config
 from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig
 from tfstylegan.training.feed import RealFeed
 from tfstylegan.training.guard import NonFiniteGuard
 from tfstylegan.training.outputs import RunOutputs
 from tfstylegan.training.report import RunLog, Tick, TickStats, TickTimer, format_time, peak_memory
-from tfstylegan.training.run_dir import FINAL_PKL, LOG_TXT, is_run_dir, open_run_dir, write_config
+from tfstylegan.training.resume import Resume
+from tfstylegan.training.run_dir import FINAL_PKL, LOG_TXT, write_config
 from tfstylegan.training.steps import TrainSteps, make_optimizer
 from tfstylegan.training.training_set import info_of, open_training_set
 
@@ -104,7 +105,6 @@ class Trainer:
         if self.checked.replicas != self.replicas:
             raise ValueError(f"cfg was checked for {self.checked.replicas} replica(s); the strategy has {self.replicas}")
         self.run_dir = None
-        self.resumed_from = None  # (kind, path) of what resume() loaded.
         keras.utils.set_random_seed(cfg.seed)  # Initial weights are a function of the seed.
         with self.strategy.scope():
             self.G, self.D, self.Gs = build_networks(cfg, self.info)
@@ -125,6 +125,7 @@ class Trainer:
         self.feed = RealFeed(ts, self.strategy, cfg.seed)
         self.state = TrainingState((self.G, self.D, self.Gs), self.steps, rng, self.num_workers)
         self.progress = self.state.progress
+        self.resumption = Resume(cfg, self.info, self.state, self.feed, self.strategy)
         self.guard = NonFiniteGuard(cfg.max_nonfinite_steps)
 
     @property
@@ -138,18 +139,8 @@ class Trainer:
         return self.progress["cur_tick"]
 
     def resume(self, source: str) -> str:
-        """Loads a run directory's latest checkpoint, a checkpoint prefix or a network pickle.
-
-        Returns:
-            What was loaded: ``'checkpoint <prefix>'`` or ``'pickle <path>'``.
-        """
-        kind, path = locate_resume(source, self.worker)
-        if kind == "checkpoint":
-            self.state.restore(path, self.feed, self.worker, self.chief, run=(self.cfg, self.info))
-        else:
-            self.state.load_pickle(path, self.cfg.resume_kimg, self.cfg.resume_time)
-        self.resumed_from = kind, path
-        return f"{kind} {path}"
+        """Loads ``source`` (see :meth:`Resume.load`); returns ``'checkpoint <prefix>'`` or ``'pickle <path>'``."""
+        return " ".join(self.resumption.load(source))
 
     def schedule(self, cur_nimg: int | None = None) -> TrainingSchedule:
         """The schedule entry at ``cur_nimg`` (default: now)."""
@@ -159,9 +150,8 @@ class Trainer:
     def train(self, run_dir: str | None = None) -> str | None:
         """Runs until ``total_kimg``; returns the run directory.
 
-        ``cfg.resume`` is loaded first, so a resume that does not fit leaves no directory
-        behind. A run directory with a checkpoint is continued in place (unless
-        ``cfg.resume_new_dir``): its log, TensorBoard events, snapshots and checkpoints go on.
+        ``cfg.resume`` is loaded first, so a resume that does not fit leaves no directory behind; a run
+        directory resumed from its checkpoint goes on in place (see :class:`~tfstylegan.training.resume.Resume`).
 
         Args:
             run_dir: where to write; None = the resumed run directory, or a new ``<result_dir>/<NNNNN>-<desc>``.
@@ -172,18 +162,12 @@ class Trainer:
         cfg, start = self.cfg, time.time()
         if cfg.resume:
             self.resume(cfg.resume)
-            if self.cur_nimg >= self._total_nimg():
-                logging.info(
-                    f"Nothing to do: {cfg.resume} is at kimg {self.cur_nimg / 1000:.1f} of --total_kimg="
-                    f"{cfg.total_kimg:g}; give a larger --total_kimg to continue it."
-                )
+            if self.resumption.nothing_to_do(self._total_nimg()):
                 return None
-        continuing = self._continues(run_dir)
         desc = cfg.desc or f"sgan-{cfg.config}-{self.checked.num_gpus}gpu"
-        share = (lambda number: distribute.broadcast_int(self.strategy, number)) if self.num_workers > 1 else None
-        self.run_dir = open_run_dir(cfg.result_dir, desc, cfg.resume if continuing else run_dir, self.chief, share)
+        self.run_dir, continuing = self.resumption.open_run_dir(run_dir, desc)
         log = RunLog(join(self.run_dir, LOG_TXT)) if self.chief else RunLog(prefix=f"worker {self.worker}: ")
-        try:
+        with contextlib.closing(log):
             self._start(log, continuing)
             out = RunOutputs(
                 cfg, self.run_dir, (self.G, self.D, self.Gs), self.training_set, self.state, self.chief, self.worker,
@@ -191,31 +175,15 @@ class Trainer:
             )
             log("Training...")
             timer = TickTimer(start, offset=self.progress["total_time"])
-            try:
-                if self._loop(out, log, timer) and self.chief:
-                    out.network(FINAL_PKL)
-            except Exception as e:
-                log(f"ERROR: {e}")
-                raise
-            finally:
-                out.close()
+            with contextlib.closing(out):
+                try:
+                    if self._loop(out, log, timer) and self.chief:
+                        out.network(FINAL_PKL)
+                except Exception as e:
+                    log(f"ERROR: {e}")
+                    raise
             log(f"Done: {self.cur_nimg / 1000:.1f} kimg in {format_time(timer.total())}.")
             return self.run_dir
-        finally:
-            log.close()
-
-    def _continues(self, run_dir: str | None) -> bool:
-        """Whether this run goes on in the resumed run directory: resumed from its checkpoint, no other directory given.
-
-        Every worker takes the chief's answer (another worker's copy of the run directory
-        may hold only its checkpoints), so all of them open the same directory.
-        """
-        cfg = self.cfg
-        if not cfg.resume:
-            return False
-        continuing = run_dir is None and not cfg.resume_new_dir and self.resumed_from[0] == "checkpoint"
-        continuing = continuing and (not self.chief or is_run_dir(cfg.resume))
-        return bool(distribute.broadcast_int(self.strategy, int(continuing)))
 
     def _total_nimg(self) -> int:
         return int(math.ceil(self.cfg.total_kimg * 1000))
@@ -235,9 +203,7 @@ class Trainer:
             f"{cfg.precision}{', XLA' if cfg.xla else ''}; G {self.G.count_params():,} and D {self.D.count_params():,} parameters"
         )
         if cfg.resume:
-            kind, path = self.resumed_from
-            verb = "Continuing" if continuing else "Resuming"
-            log(f"{verb} from {kind} {path} at kimg {self.cur_nimg / 1000:.1f} (tick {self.cur_tick})")
+            log(self.resumption.line(continuing))
 
     def _loop(self, out: RunOutputs, log: RunLog, timer: TickTimer) -> bool:
         """Minibatch groups until ``total_kimg``, with a tick whenever ``tick_kimg`` passed; False if the last tick saved nothing."""
