@@ -39,7 +39,12 @@ def _dry(capsys, *args):
         (["--total_kimg=inf"], "--total_kimg=inf: expected a positive number"),
         (["--G_smoothing_kimg=nan"], "--G_smoothing_kimg=nan: expected a number of kimg in [0, 1,000,000,000]"),
         (["--total_kimg=1e300"], "--total_kimg=1e+300: expected a positive number of kimg, at most 1,000,000,000"),
-        (["--resume_kimg=-1"], "--resume_kimg=-1.0: expected a number >= 0"),
+        (["--resume_kimg=-1"], "--resume_kimg=-1.0: expected a number of kimg in [0, 1,000,000,000]"),
+        # Huge progress would overflow the run's image counter (int64) and its time sums.
+        (["--resume_kimg=1e300"], "--resume_kimg=1e+300: expected a number of kimg in [0, 1,000,000,000]"),
+        (["--resume_kimg=1000000001"], "--resume_kimg=1000000001.0: expected a number of kimg in [0, 1,000,000,000]"),
+        (["--resume_time=1e11"], "--resume_time=100000000000.0: expected a number of seconds in [0, 10,000,000,000]"),
+        (["--resume_time=-1"], "--resume_time=-1.0: expected a number of seconds in [0, 10,000,000,000]"),
         (["--synthetic_images=10000000"], "--synthetic_images=10000000: expected a number of images in [1, 100000]"),
         (["--desc=a/b"], "--desc=a/b: expected a plain name"),
         (["--G_args=mapping_layers=0"], "--G_args=mapping_layers=0: mapping_layers is 0; expected an integer in [1, 64]"),
@@ -82,8 +87,10 @@ def test_values_within_bounds_are_taken_as_given(capsys, tmp_path):
     code, cfg, err = _dry(
         capsys, f"--result_dir={tmp_path}", "--G_args=use_noise=false,truncation_psi=None,fused_scale=auto",
         "--seed=4294967295", "--grid_size=64x1", "--desc=my-run_2", "--D_lrate_dict=8:0", "--lod_training_kimg=0",
+        "--resume_kimg=1e9", "--resume_time=1e10",
     )
     assert code == 0, err
+    assert (cfg["resume_kimg"], cfg["resume_time"]) == (1e9, 1e10)  # The largest allowed.
     assert cfg["G_args"]["use_noise"] is False and cfg["G_args"]["truncation_psi"] is None
     assert cfg["G_args"]["fused_scale"] == "auto" and cfg["seed"] == 4294967295 and cfg["desc"] == "my-run_2"
     assert cfg["sched_args"]["D_lrate_dict"] == {"8": 0.0} and cfg["sched_args"]["lod_training_kimg"] == 0.0

@@ -63,6 +63,7 @@ MAX_GRID_SIDE = 64  # Images a side of a WxH snapshot grid.
 MAX_GRID_PIXELS = 2**25  # Pixels of a snapshot grid (the original's 4k grid at 1024x1024 has 29M).
 MAX_SYNTHETIC_IMAGES = 100_000  # The built-in dataset is drawn in memory: 3 KiB per image.
 MAX_KIMG = 10**9  # Any length in kimg (the original's longest run is 25,000); sums of them stay finite.
+MAX_SECONDS = 10**10  # Any training time in seconds (about 300 years); sums of them stay finite.
 
 
 def within(value, bound: tuple, integer: bool = False) -> bool:
@@ -202,10 +203,14 @@ class TrainConfig:
         "checkpoint prefix or network .pkl to resume from in a new run directory.",
     )
     resume_kimg: float = setting(
-        0.0, "Progress (kimg) assumed when resuming from a pickle (affects the schedule).", bound=(">=", 0, "a number >= 0")
+        0.0,
+        "Progress (kimg) assumed when resuming from a pickle (affects the schedule).",
+        bound=(">=", 0, f"a number of kimg in [0, {MAX_KIMG:,}]", MAX_KIMG),
     )
     resume_time: float = setting(
-        0.0, "Seconds assumed when resuming from a pickle (affects reporting).", bound=(">=", 0, "a number >= 0")
+        0.0,
+        "Seconds assumed when resuming from a pickle (affects reporting).",
+        bound=(">=", 0, f"a number of seconds in [0, {MAX_SECONDS:,}]", MAX_SECONDS),
     )
     resume_new_dir: bool = setting(
         False, "With --resume=<run dir>: write to a new run directory instead of continuing in it (as the original)."
