@@ -2,6 +2,7 @@
 
 import gc
 import glob
+import json
 import logging
 import os
 import re
@@ -166,3 +167,39 @@ def test_a_run_killed_resumed_and_extended_ends_as_an_uninterrupted_one(data_dir
     assert new_dir != run_dir and sorted(os.listdir(run_dir)) == before and elsewhere.cur_tick == 7
     assert _ticks(new_dir) == [(7, 0.2)] and [step for step, _ in _scalars(new_dir, "Progress/kimg")] == [224]
     assert f"Resuming from checkpoint {run_dir}" in open(os.path.join(new_dir, "log.txt")).read()
+
+
+def _old_run(data_dir, tmp_path):
+    """A run directory with snapshots and no checkpoint (as older runs left), of the networks of the fixture pickle."""
+    manifest = json.loads((data_dir / "small" / "manifest.json").read_text())
+    cfg = TrainConfig(
+        data_dir=str(data_dir / "small" / "dataset" / "rgb32"), G_args=manifest["G_args"], D_args=manifest["D_args"],
+        total_kimg=120, sched_args=dict(minibatch_base=8), grid_size="2x2", result_dir=str(tmp_path / "results"),
+    )
+    run = tmp_path / "results" / "00000-old"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(cfg.to_json())
+    for kimg in (60, 120):
+        shutil.copy(data_dir / "small" / "network.pkl", run / f"network-snapshot-{kimg:06d}.pkl")
+    return run, cfg
+
+
+def test_a_run_without_checkpoints_resumes_at_the_kimg_of_its_latest_snapshot(data_dir, tmp_path, caplog, capsys):
+    caplog.set_level(logging.INFO)
+    run, cfg = _old_run(data_dir, tmp_path)
+    latest = str(run / "network-snapshot-000120.pkl")
+    # train.py --resume=<run>: its config.json says total_kimg 120, and the latest snapshot is at kimg 120.
+    assert train_cli.main(["train.py", f"--resume={run}"]) == 0 and capsys.readouterr().out == ""
+    assert [r.getMessage() for r in caplog.records if "Nothing to do" in r.getMessage()] == [
+        f"Nothing to do: {run} is at kimg 120.0 of --total_kimg=120; give a larger --total_kimg to continue it."
+    ]
+    trainer = Trainer(cfg.replace(resume=str(run), total_kimg=200))
+    assert trainer.resume(str(run)) == f"pickle {latest}" and trainer.cur_nimg == 120_000
+    assert trainer.resumption.line(False) == f"Resuming from pickle {latest} at kimg 120.0 (tick 0; kimg from its file name)"
+    # The same pickle named directly says nothing of a run's progress; --resume_kimg, given, wins.
+    assert trainer.resume(latest) == f"pickle {latest}" and trainer.cur_nimg == 0
+    assert trainer.resumption.line(False).endswith("at kimg 0.0 (tick 0; kimg 0: no --resume_kimg)")
+    trainer = Trainer(cfg.replace(resume=str(run), resume_kimg=0.5, resume_time=30.0))
+    assert trainer.resume(str(run)) == f"pickle {latest}" and trainer.cur_nimg == 500
+    assert trainer.progress["total_time"] == 30.0
+    assert trainer.resumption.line(False).endswith("at kimg 0.5 (tick 0; kimg from --resume_kimg)")

@@ -34,6 +34,9 @@ def test_run_dir_names_and_config_json(tmp_path):
     assert run_dir.latest_snapshot(str(tmp_path)) == str(tmp_path / "network-snapshot-000100.pkl")
     (tmp_path / "network-final.pkl").write_bytes(b"")
     assert run_dir.latest_snapshot(str(tmp_path)) == str(tmp_path / "network-final.pkl")
+    # The kimg a snapshot's name states (the one run_dir.snapshot_pkl wrote it under).
+    assert run_dir.snapshot_kimg(str(tmp_path / run_dir.snapshot_pkl(120_999))) == 120
+    assert [run_dir.snapshot_kimg(n) for n in ("network-final.pkl", "network-snapshot-x.pkl", "a.pkl")] == [None] * 3
     # config.json is replaced whole, through a temporary file that does not stay behind.
     run_dir.write_config(str(tmp_path), '{"seed": 1}')
     run_dir.write_config(str(tmp_path), '{"seed": 2}')

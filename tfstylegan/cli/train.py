@@ -249,7 +249,7 @@ def resolve_config(replicas: int):
     run_config = _run_config()
     if run_config is not None:
         # Resuming a run: its own configuration, then the flags given now.
-        cfg = run_config.replace(resume=None, resume_kimg=0.0, resume_time=0.0, resume_new_dir=False)
+        cfg = run_config.replace(resume=None, resume_kimg=None, resume_time=0.0, resume_new_dir=False)
     else:
         cfg = preset_config(FLAGS.config, num_gpus, sched)
     changes = {}

@@ -202,9 +202,10 @@ class TrainConfig:
         "Run directory to continue in (from its latest checkpoint; its log, snapshots and checkpoints go on), or a "
         "checkpoint prefix or network .pkl to resume from in a new run directory.",
     )
-    resume_kimg: float = setting(
-        0.0,
-        "Progress (kimg) assumed when resuming from a pickle (affects the schedule).",
+    resume_kimg: float | None = setting(
+        None,
+        "Progress (kimg) assumed when resuming from a pickle (affects the schedule); unset = the kimg in the name of "
+        "the snapshot that a run directory without checkpoints resumes from (network-snapshot-<kimg>.pkl), else 0.",
         bound=(">=", 0, f"a number of kimg in [0, {MAX_KIMG:,}]", MAX_KIMG),
     )
     resume_time: float = setting(

@@ -3,7 +3,9 @@
 ``--resume`` names a run directory, a checkpoint prefix or a network pickle (see
 :func:`~tfstylegan.training.checkpoint.locate_resume`). A checkpoint brings back the whole
 training state; a pickle only the weights, the progress being ``resume_kimg`` and
-``resume_time``, as the original.
+``resume_time``, as the original. A run directory with snapshots but no checkpoint resumes from
+its latest snapshot, at the kimg in its name (``network-snapshot-<kimg>.pkl``) unless
+``resume_kimg`` is given; the log says which.
 
 A run directory resumed from its checkpoint is continued in place: its log, TensorBoard
 events, snapshots and checkpoints go on. ``resume_new_dir``, a directory given to the run, a
@@ -19,9 +21,9 @@ from absl import logging
 
 from tfstylegan.training import distribute
 from tfstylegan.training.checkpoint import TrainingState, locate_resume
-from tfstylegan.training.config import DatasetInfo, TrainConfig
+from tfstylegan.training.config import MAX_KIMG, ConfigError, DatasetInfo, TrainConfig
 from tfstylegan.training.feed import RealFeed
-from tfstylegan.training.run_dir import is_run_dir, open_run_dir
+from tfstylegan.training.run_dir import is_run_dir, open_run_dir, snapshot_kimg
 
 
 class Resume:
@@ -42,6 +44,7 @@ class Resume:
         self.chief = distribute.is_chief(strategy)
         self.worker, self.num_workers = distribute.workers(strategy)
         self.loaded: tuple[str, str] | None = None  # (kind, path) of what load() loaded.
+        self.kimg_from = ""  # A pickle's: where its kimg came from.
 
     def load(self, source: str) -> tuple[str, str]:
         """Loads a run directory's latest checkpoint, a checkpoint prefix or a network pickle.
@@ -56,9 +59,25 @@ class Resume:
         if kind == "checkpoint":
             self.state.restore(path, self.feed, self.worker, self.chief, run=(self.cfg, self.data))
         else:
-            self.state.load_pickle(path, self.cfg.resume_kimg, self.cfg.resume_time)
+            kimg, self.kimg_from = self._pickle_kimg(source, path)
+            self.state.load_pickle(path, kimg, self.cfg.resume_time)
         self.loaded = kind, path
         return self.loaded
+
+    def _pickle_kimg(self, source: str, path: str) -> tuple[float, str]:
+        """The kimg a pickle resumes at, and where it came from.
+
+        ``resume_kimg`` if set; else the kimg in the name of a snapshot that the run directory
+        ``source`` resumes from, as ``resume_kimg`` was used with the original's run directories; else 0.
+        """
+        if self.cfg.resume_kimg is not None:
+            return self.cfg.resume_kimg, "kimg from --resume_kimg"
+        kimg = snapshot_kimg(path) if tf.io.gfile.isdir(source) else None
+        if kimg is None:
+            return 0.0, "kimg 0: no --resume_kimg"
+        if kimg > MAX_KIMG:
+            raise ConfigError("resume", path, f"the kimg in the snapshot's name is above {MAX_KIMG:,}; give --resume_kimg")
+        return float(kimg), "kimg from its file name"
 
     def nothing_to_do(self, total_nimg: int) -> bool:
         """Whether the loaded resume is at ``total_nimg`` real images already (logged, with what to do)."""
@@ -95,12 +114,16 @@ class Resume:
         return bool(distribute.broadcast_int(self.strategy, int(continuing)))
 
     def line(self, continuing: bool) -> str | None:
-        """``Continuing from checkpoint <prefix> at kimg 0.1 (tick 3)`` (``Resuming`` in a new directory); None without a resume."""
+        """``Continuing from checkpoint <prefix> at kimg 0.1 (tick 3)`` (``Resuming`` in a new directory); None without a resume.
+
+        A pickle's line also says where its kimg came from: ``(tick 0; kimg from its file name)``.
+        """
         if not self.cfg.resume:
             return None
         (kind, path), progress = self.loaded, self.state.progress
         verb = "Continuing" if continuing else "Resuming"
-        return f"{verb} from {kind} {path} at kimg {progress['cur_nimg'] / 1000:.1f} (tick {progress['cur_tick']})"
+        where = f"tick {progress['cur_tick']}" + (f"; {self.kimg_from}" if kind == "pickle" else "")
+        return f"{verb} from {kind} {path} at kimg {progress['cur_nimg'] / 1000:.1f} ({where})"
 
 
 __all__ = ["Resume"]

@@ -136,6 +136,12 @@ def worker_of_checkpoint(prefix: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def snapshot_kimg(path: str) -> int | None:
+    """The kimg in the name of a ``network-snapshot-<kimg>.pkl`` (None for another name, ``network-final.pkl`` too)."""
+    match = _PKL_RE.fullmatch(basename(path))
+    return int(match.group(1)) if match and match.group(1) is not None else None
+
+
 def latest_snapshot(directory: str) -> str | None:
     """``network-final.pkl``, else the ``network-snapshot-<kimg>.pkl`` with the highest kimg; None if neither."""
     ranked = []
