@@ -203,3 +203,59 @@ def test_a_run_without_checkpoints_resumes_at_the_kimg_of_its_latest_snapshot(da
     assert trainer.resume(str(run)) == f"pickle {latest}" and trainer.cur_nimg == 500
     assert trainer.progress["total_time"] == 30.0
     assert trainer.resumption.line(False).endswith("at kimg 0.5 (tick 0; kimg from --resume_kimg)")
+
+
+def test_a_run_that_fails_before_its_first_tick_removes_the_directory_it_created(data_dir, tmp_path, monkeypatch, caplog):
+    from tfstylegan.training import grid
+
+    caplog.set_level(logging.INFO)
+    run, cfg = _old_run(data_dir, tmp_path)
+    old = sorted(os.listdir(run))
+    save_image_grid, written = grid.save_image_grid, []
+
+    def fakes_fail(images, path, *args):
+        if os.path.basename(path).startswith("fakes"):
+            raise OSError(f"disk full: {path}")
+        written.append(path)
+        return save_image_grid(images, path, *args)
+
+    monkeypatch.setattr(grid, "save_image_grid", fakes_fail)
+    trainer = Trainer(cfg.replace(resume=str(run), total_kimg=200))
+    with pytest.raises(OSError, match="disk full"):
+        trainer.train()  # A new run directory, 00001-..., with config.json, log.txt and reals.png so far.
+    new_dir = os.path.dirname(written[0])
+    assert os.path.basename(new_dir).startswith("00001-") and written == [os.path.join(new_dir, "reals.png")]
+    assert os.listdir(tmp_path / "results") == ["00000-old"] and sorted(os.listdir(run)) == old
+    assert f"Removing {new_dir}: the run failed before its first tick" in caplog.text
+    # A directory that existed is kept, with what the run wrote in it.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    with pytest.raises(OSError, match="disk full"):
+        trainer.train(str(mine))
+    assert {"config.json", "log.txt", "reals.png"} <= set(os.listdir(mine))
+
+
+def test_a_run_that_fails_after_a_tick_keeps_its_directory(data_dir, tmp_path, monkeypatch):
+    tick = Trainer._tick
+
+    def second_tick_fails(self, *args):
+        if self.cur_tick == 1:
+            raise RuntimeError("tick 2 failed")
+        return tick(self, *args)
+
+    monkeypatch.setattr(Trainer, "_tick", second_tick_fails)
+    results = tmp_path / "results"
+    with pytest.raises(RuntimeError, match="tick 2 failed"):
+        Trainer(_config(data_dir, results)).train()
+    (run_dir,) = glob.glob(str(results / "*-resume"))
+    kept = set(os.listdir(run_dir))
+    assert {"checkpoints", "network-snapshot-000000.pkl", "fakes000000.png", "reals.png", "log.txt"} <= kept
+    # Continuing in it, a failure before the first tick leaves it as it was (and the new events file).
+    def no_steps(self, *args):
+        raise RuntimeError("no steps")
+
+    monkeypatch.setattr(Trainer, "_loop", no_steps)
+    resumed = Trainer(_config(data_dir, results, resume=run_dir))
+    with pytest.raises(RuntimeError, match="no steps"):
+        resumed.train()
+    assert resumed.cur_tick == 1 and kept <= set(os.listdir(run_dir)) and os.listdir(results) == [os.path.basename(run_dir)]

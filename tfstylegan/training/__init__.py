@@ -24,8 +24,9 @@ Modules, from the inside out:
   :mod:`~tfstylegan.training.presets`: :class:`TrainConfig` (each field with its flag's help,
   vocabulary and bounds); :func:`check_config`, the one check of a configuration; the
   original train.py configurations and ``tiny``.
-- :mod:`~tfstylegan.training.trainer`: :class:`Trainer`, the host loop (schedule, ticks,
-  resume).
+- :mod:`~tfstylegan.training.resume`: where and from what a run continues (in place, in a new
+  run directory, or nothing to do).
+- :mod:`~tfstylegan.training.trainer`: :class:`Trainer`, the host loop (schedule, ticks, reports).
 - :mod:`~tfstylegan.training.graph_audit`, :mod:`~tfstylegan.training.loop_audit`: checks for
   GPU readiness that run on a CPU: the dtype and FLOPs of every convolution of a traced
   step; the retraces and host syncs of a training run.

@@ -10,11 +10,14 @@ its latest snapshot, at the kimg in its name (``network-snapshot-<kimg>.pkl``) u
 A run directory resumed from its checkpoint is continued in place: its log, TensorBoard
 events, snapshots and checkpoints go on. ``resume_new_dir``, a directory given to the run, a
 checkpoint prefix or a pickle start a new run directory instead. A resume already at
-``total_kimg`` has nothing to do. Every worker of a multi-worker run continues where the
-chief does.
+``total_kimg`` has nothing to do, and a run that fails before its first tick removes the run
+directory it created. Every worker of a multi-worker run continues where the chief does.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import tensorflow as tf
 from absl import logging
@@ -90,16 +93,31 @@ class Resume:
         )
         return True
 
-    def open_run_dir(self, run_dir: str | None, desc: str) -> tuple[str, bool]:
+    @contextlib.contextmanager
+    def directory(self, run_dir: str | None, desc: str) -> Iterator[tuple[str, bool]]:
         """Opens the directory this process writes: the resumed run's, ``run_dir``, or a new ``<result_dir>/<NNNNN>-<desc>``.
 
-        Returns:
+        A directory that this process created is removed again if the run fails before its
+        first tick (its first tick line, snapshot or checkpoint): a failed start leaves no
+        half-made run behind. A directory that existed, the one a run continues in among them,
+        is never removed.
+
+        Yields:
             ``(path, continuing)``: continuing = goes on in the resumed run directory.
         """
         continuing = self._continues(run_dir)
         share = (lambda number: distribute.broadcast_int(self.strategy, number)) if self.num_workers > 1 else None
         given = self.cfg.resume if continuing else run_dir
-        return open_run_dir(self.cfg.result_dir, desc, given, self.chief, share), continuing
+        created = self.chief and not (given and tf.io.gfile.exists(given))
+        path = open_run_dir(self.cfg.result_dir, desc, given, self.chief, share)
+        tick = self.state.progress["cur_tick"]
+        try:
+            yield path, continuing
+        except BaseException:
+            if created and self.state.progress["cur_tick"] == tick:
+                logging.info(f"Removing {path}: the run failed before its first tick")
+                tf.io.gfile.rmtree(path)
+            raise
 
     def _continues(self, run_dir: str | None) -> bool:
         """Whether this run goes on in the resumed run directory: resumed from its checkpoint, no other directory given.

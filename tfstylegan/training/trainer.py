@@ -151,7 +151,8 @@ class Trainer:
         """Runs until ``total_kimg``; returns the run directory.
 
         ``cfg.resume`` is loaded first, so a resume that does not fit leaves no directory behind; a run
-        directory resumed from its checkpoint goes on in place (see :class:`~tfstylegan.training.resume.Resume`).
+        directory resumed from its checkpoint goes on in place; a run that fails before its first tick
+        removes the directory it created (see :meth:`Resume.directory`).
 
         Args:
             run_dir: where to write; None = the resumed run directory, or a new ``<result_dir>/<NNNNN>-<desc>``.
@@ -165,25 +166,25 @@ class Trainer:
             if self.resumption.nothing_to_do(self._total_nimg()):
                 return None
         desc = cfg.desc or f"sgan-{cfg.config}-{self.checked.num_gpus}gpu"
-        self.run_dir, continuing = self.resumption.open_run_dir(run_dir, desc)
-        log = RunLog(join(self.run_dir, LOG_TXT)) if self.chief else RunLog(prefix=f"worker {self.worker}: ")
-        with contextlib.closing(log):
-            self._start(log, continuing)
-            out = RunOutputs(
-                cfg, self.run_dir, (self.G, self.D, self.Gs), self.training_set, self.state, self.chief, self.worker,
-                log, self.cur_nimg, *self.metric_models, first_grids=not continuing,
-            )
-            log("Training...")
-            timer = TickTimer(start, offset=self.progress["total_time"])
-            with contextlib.closing(out):
-                try:
-                    if self._loop(out, log, timer) and self.chief:
-                        out.network(FINAL_PKL)
-                except Exception as e:
-                    log(f"ERROR: {e}")
-                    raise
-            log(f"Done: {self.cur_nimg / 1000:.1f} kimg in {format_time(timer.total())}.")
-            return self.run_dir
+        with self.resumption.directory(run_dir, desc) as (self.run_dir, continuing):
+            log = RunLog(join(self.run_dir, LOG_TXT)) if self.chief else RunLog(prefix=f"worker {self.worker}: ")
+            with contextlib.closing(log):
+                self._start(log, continuing)
+                out = RunOutputs(
+                    cfg, self.run_dir, (self.G, self.D, self.Gs), self.training_set, self.state, self.chief, self.worker,
+                    log, self.cur_nimg, *self.metric_models, first_grids=not continuing,
+                )
+                log("Training...")
+                timer = TickTimer(start, offset=self.progress["total_time"])
+                with contextlib.closing(out):
+                    try:
+                        if self._loop(out, log, timer) and self.chief:
+                            out.network(FINAL_PKL)
+                    except Exception as e:
+                        log(f"ERROR: {e}")
+                        raise
+                log(f"Done: {self.cur_nimg / 1000:.1f} kimg in {format_time(timer.total())}.")
+                return self.run_dir
 
     def _total_nimg(self) -> int:
         return int(math.ceil(self.cfg.total_kimg * 1000))
