@@ -5,9 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
-from media import mean_error, read_gif, read_mp4
 
 import tfstylegan
+from tests.media import mean_error, read_gif, read_mp4
 from tfstylegan import projection, video
 from tfstylegan.progress import ProgressBar
 from tfstylegan.rendering import Renderer

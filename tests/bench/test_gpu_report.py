@@ -1,13 +1,14 @@
 """bench/gpu_report.py: the --tiny report runs the GPU report's code path, and no GPU stops it with one line."""
 
-import pathlib
 import re
 import sys
 
 import pytest
 import tensorflow as tf
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "bench"))
+from tests import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
 
 import gpu_report  # noqa: E402
 

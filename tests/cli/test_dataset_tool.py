@@ -9,14 +9,13 @@ import sys
 
 import numpy as np
 import pytest
-from dataset_tool_runs import run_tool, tool_error
 from PIL import Image
 
+from tests import ROOT
+from tests.dataset_tool_runs import run_tool, tool_error
 from tfstylegan.cli import dataset_tool
 from tfstylegan.data import inspection
 from tfstylegan.data.tfrecords import TFRecordDataset, shuffled_order
-
-REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 def write_png(path, array):
@@ -322,7 +321,7 @@ def test_truncated_dataset_error_names_the_file(data_dir, tmp_path, capsys):
 
 
 def test_module_entry_point_reports_errors_without_traceback(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(
         [sys.executable, "-m", "tfstylegan.dataset_tool", "info", str(tmp_path / "missing")],
         capture_output=True,

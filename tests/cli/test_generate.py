@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 import tfstylegan
+from tests import DATA
 from tfstylegan import figures, generation
 from tfstylegan.cli import generate as generate_cli
 from tfstylegan.images import image_grid
@@ -324,11 +325,11 @@ def test_rank_by_d_with_labels(cond):
 
 
 def small_pkl():
-    return os.path.join(os.path.dirname(__file__), "data", "small", "network.pkl")
+    return str(DATA / "small" / "network.pkl")
 
 
 def cond_pkl():
-    return os.path.join(os.path.dirname(__file__), "data", "cond", "network.pkl")
+    return str(DATA / "cond" / "network.pkl")
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ import os
 
 import numpy as np
 import pytest
-from media import SMALL_PKL
-from media import read_png as png
 
 import tfstylegan
+from tests.media import SMALL_PKL
+from tests.media import read_png as png
 from tfstylegan import editing, generation
 from tfstylegan.cli import generate as generate_cli
 from tfstylegan.projection import ProjectionResult, write_projection

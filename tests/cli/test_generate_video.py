@@ -4,9 +4,9 @@ import os
 
 import numpy as np
 import pytest
-from media import SMALL_PKL, mean_error, read_gif, read_mp4
 
 import tfstylegan
+from tests.media import SMALL_PKL, mean_error, read_gif, read_mp4
 from tfstylegan import generation, video, video_writer
 from tfstylegan.cli import generate as generate_cli
 from tfstylegan.projection import ProjectionResult, write_progress, write_projection

@@ -8,12 +8,12 @@ import sys
 import numpy as np
 import PIL.Image
 import pytest
-from media import COND_PKL as COND
-from media import DATA
-from media import SMALL_PKL as SMALL
-from media import read_png as png
 
 import tfstylegan
+from tests.media import COND_PKL as COND
+from tests.media import DATA
+from tests.media import SMALL_PKL as SMALL
+from tests.media import read_png as png
 from tfstylegan import projection, video_writer
 from tfstylegan.cli import project as project_cli
 from tfstylegan.metrics.lpips_weights import random_lpips_weights, save_lpips_npz

@@ -2,15 +2,14 @@
 
 import json
 import os
-import pathlib
 import subprocess
 import sys
 
 import pytest
 
+from tests import ROOT
 from tfstylegan.cli import train as train_cli
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 RGB32 = str(ROOT / "tests" / "data" / "small" / "dataset" / "rgb32")
 COND16 = str(ROOT / "tests" / "data" / "cond" / "dataset" / "cond16")
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -9,9 +9,9 @@ import types
 
 import numpy as np
 import pytest
-from dataset_tool_runs import run_tool, tool_error
 from PIL import Image
 
+from tests.dataset_tool_runs import run_tool, tool_error
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset, shuffled_order
 
 

@@ -9,9 +9,9 @@ import threading
 import numpy as np
 import pytest
 import tensorflow as tf
-from dataset_tool_runs import run_tool, tool_error
 from PIL import Image
 
+from tests.dataset_tool_runs import run_tool, tool_error
 from tfstylegan.data import image_folder, image_labels
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset, shuffled_order
 

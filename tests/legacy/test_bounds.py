@@ -8,8 +8,8 @@ import types
 
 import numpy as np
 import pytest
-from legacy_pickles import RawNetwork, fixture_files, raw_g_state, raw_pickle, raw_state
 
+from tests.legacy_pickles import RawNetwork, fixture_files, raw_g_state, raw_pickle, raw_state
 from tfstylegan.legacy import (
     LegacyPickleError,
     PickleBoundsError,

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from legacy_pickles import (
+
+from tests.legacy_pickles import (
     binunicode,
     pickle_globals,
     raw_pickle,
     raw_state,
 )
-
 from tfstylegan.legacy import (
     LegacyPickleError,
     UnsafePickleError,

@@ -8,7 +8,9 @@ import zipfile
 
 import numpy as np
 import pytest
-from legacy_pickles import (
+
+from dnnlib.tflib.network import Network as DnnlibNetwork
+from tests.legacy_pickles import (
     DROP,
     FIXTURES,
     NUMPY2,
@@ -21,8 +23,6 @@ from legacy_pickles import (
     raw_state,
     ref_load,
 )
-
-from dnnlib.tflib.network import Network as DnnlibNetwork
 from tfstylegan.legacy import (
     STATE_KEYS,
     LegacyPickleError,

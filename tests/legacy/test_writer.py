@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from legacy_pickles import (
+
+from tests import DATA
+from tests.legacy_pickles import (
     FIXTURES,
     ORIGINAL_GLOBALS,
     assert_same_state,
@@ -21,7 +23,6 @@ from legacy_pickles import (
     ref_layout,
     ref_load,
 )
-
 from tfstylegan.legacy import (
     BUILD_MODULE_SRC_PLACEHOLDER,
     STATE_KEYS,
@@ -202,7 +203,7 @@ def test_reading_and_writing_need_no_tensorflow(tmp_path):
     code = f"""
 import io, sys
 from tfstylegan.legacy import load_pickle_states, save_pickle_states
-states = load_pickle_states({str(Path(__file__).parent / "data" / "cond" / "network.pkl")!r})
+states = load_pickle_states({str(DATA / "cond" / "network.pkl")!r})
 buffer = io.BytesIO()
 save_pickle_states(buffer, states)
 again = load_pickle_states(io.BytesIO(buffer.getvalue()))
@@ -211,7 +212,7 @@ print(sorted(m for m in sys.modules if m.split(".")[0] == "tfstylegan"))
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     expected = len(
-        load_pickle_states(Path(__file__).parent / "data" / "cond" / "network.pkl")[2].full_variables()
+        load_pickle_states(DATA / "cond" / "network.pkl")[2].full_variables()
     )
     count_line, modules_line = result.stdout.splitlines()
     assert count_line.split(" ", 1) == [str(expected), "[]"]

@@ -1,20 +1,20 @@
 """The graph audit: FLOPs and dtypes read from traced graphs, the float16 criteria, traces and host syncs of the loop."""
 
 import operator
-import pathlib
 import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests import ROOT
 from tfstylegan.training import distribute
 from tfstylegan.training.config import TrainConfig
 from tfstylegan.training.graph_audit import audit_graph
 from tfstylegan.training.loop_audit import HostSyncCounter, audit_training_loop
 from tfstylegan.training.trainer import Trainer
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_generate import build_generate  # noqa: E402
 from train_timing import build_train_step  # noqa: E402

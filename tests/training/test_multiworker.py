@@ -2,7 +2,6 @@
 
 import json
 import os
-import pathlib
 import signal
 import socket
 import subprocess
@@ -13,10 +12,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests import ROOT
 from tfstylegan.cli import train as train_cli
 from tfstylegan.training.checkpoint import locate_resume
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 RGB32 = str(ROOT / "tests" / "data" / "small" / "dataset" / "rgb32")
 # No deadline: a slow or loaded machine just takes longer. A run counts as hung only when
 # no worker's output grows for this long (the longest silence, tracing the steps, takes

@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 import pytest
-from dataset_tool_runs import run_tool, tool_error
-from kills import killed_at
-from legacy_pickles import fixture_files
 
+from tests.dataset_tool_runs import run_tool, tool_error
+from tests.kills import killed_at
+from tests.legacy_pickles import fixture_files
 from tfstylegan.cli import dataset_tool
 from tfstylegan.data.tfrecords import DatasetError, TFRecordDataset, TFRecordExporter, outputs
 from tfstylegan.legacy import load_pickle_states, save_pickle_states, writer

@@ -353,7 +353,7 @@ def test_exporter_renames_the_top_level_then_labels_then_levels(tmp_path, monkey
     """If the renames stop half-way, the reader sees missing levels, not a smaller dataset.
 
     The full-resolution level comes first, so that no moment pairs images with labels of
-    another dataset (see test_dataset_outputs.py for every kill point of an overwrite).
+    another dataset (see tfrecords/test_outputs.py for every kill point of an overwrite).
     """
     from tfstylegan.data.tfrecords import outputs
 
