@@ -1,6 +1,4 @@
-"""Small pieces of the training loop: run directories, report formatting, grids, the config checks."""
-
-import os
+"""Snapshot image grids: sizes, layout, rounding, and the class layouts of a labelled dataset."""
 
 import numpy as np
 import pytest
@@ -8,46 +6,6 @@ import pytest
 from tfstylegan.training.checks import check_config
 from tfstylegan.training.config import ConfigError, DatasetInfo, TrainConfig, parse_grid_size
 from tfstylegan.training.grid import create_image_grid, to_uint8
-from tfstylegan.training.report import format_time
-from tfstylegan.training.run_dir import create_run_dir
-
-
-def test_run_dirs_take_the_next_free_number(tmp_path):
-    (tmp_path / "00007-old").mkdir()
-    (tmp_path / "_synthetic-shapes32-1000").mkdir()
-    assert create_run_dir(str(tmp_path), "sgan-tiny-1gpu").endswith("00008-sgan-tiny-1gpu")
-    assert create_run_dir(str(tmp_path), "x").endswith("00009-x")
-
-
-def test_run_dir_names_and_config_json(tmp_path):
-    from tfstylegan.training import run_dir
-
-    assert run_dir.snapshot_pkl(12_345) == "network-snapshot-000012.pkl" and run_dir.fakes_png(999) == "fakes000000.png"
-    assert run_dir.run_number(str(tmp_path / "00012-sgan-tiny-1gpu")) == 12 and run_dir.run_number("_metrics-cache") is None
-    assert run_dir.checkpoint_dir("r") == "r/checkpoints" and run_dir.checkpoint_dir("r", 2) == "r/checkpoints/worker-2"
-    assert run_dir.worker_of_checkpoint("r/checkpoints/worker-2/ckpt-7") == 2
-    assert run_dir.worker_of_checkpoint("r/checkpoints/ckpt-7") == 0
-    # The latest snapshot: network-final.pkl, else the highest kimg (by number, not by name).
-    assert run_dir.latest_snapshot(str(tmp_path)) is None
-    for name in ("network-snapshot-000100.pkl", "network-snapshot-99.pkl", "network-snapshot-x.pkl", "a.pkl"):
-        (tmp_path / name).write_bytes(b"")
-    assert run_dir.latest_snapshot(str(tmp_path)) == str(tmp_path / "network-snapshot-000100.pkl")
-    (tmp_path / "network-final.pkl").write_bytes(b"")
-    assert run_dir.latest_snapshot(str(tmp_path)) == str(tmp_path / "network-final.pkl")
-    # The kimg a snapshot's name states (the one run_dir.snapshot_pkl wrote it under).
-    assert run_dir.snapshot_kimg(str(tmp_path / run_dir.snapshot_pkl(120_999))) == 120
-    assert [run_dir.snapshot_kimg(n) for n in ("network-final.pkl", "network-snapshot-x.pkl", "a.pkl")] == [None] * 3
-    # config.json is replaced whole, through a temporary file that does not stay behind.
-    run_dir.write_config(str(tmp_path), '{"seed": 1}')
-    run_dir.write_config(str(tmp_path), '{"seed": 2}')
-    assert (tmp_path / "config.json").read_text() == '{"seed": 2}\n'
-    assert not [p for p in os.listdir(tmp_path) if ".tmp" in p]
-    assert run_dir.read_config(str(tmp_path / "config.json")).seed == 2
-    assert run_dir.find_config(str(tmp_path / "checkpoints" / "ckpt-3")) == str(tmp_path / "config.json")
-
-
-def test_format_time():
-    assert [format_time(s) for s in (5, 65, 3723, 90061)] == ["5s", "1m 05s", "1h 02m 03s", "1d 01h 01m"]
 
 
 def test_grid_sizes_follow_the_original():
@@ -65,22 +23,6 @@ def test_image_grid_layout_and_rounding():
     assert grid[2, 2, 0] == 0  # Empty cell.
     # [-1, 1] -> [0, 255] with np.rint (half to even) as the original's snapshot images.
     np.testing.assert_array_equal(to_uint8(np.array([-1.0, 0.0, 1.0, 2.0]), (-1, 1)), [0, 128, 255, 255])
-
-
-def test_check_config_minibatch_rules():
-    info = DatasetInfo("x", 32, 3, 0, 100)
-    ok = TrainConfig(sched_args=dict(minibatch_base=8, lod_initial_resolution=4))
-    assert check_config(ok, info, 2).loss_args["D"]["r1_gamma"] == 10.0
-    # 10 images over 2 replicas: 5 per replica, not a multiple of the stddev group (4).
-    with pytest.raises(ConfigError, match="each replica gets 5 images"):
-        check_config(ok.replace(sched_args=dict(minibatch_base=10)), info, 2)
-    with pytest.raises(ConfigError, match="not a positive multiple of the 2 replica"):
-        check_config(ok.replace(sched_args=dict(minibatch_base=8, minibatch_dict={16: 1})), info, 2)
-    # A resolution the run never reaches is not checked (growing from 16).
-    fine = ok.replace(sched_args=dict(minibatch_base=8, minibatch_dict={8: 3}, lod_initial_resolution=16))
-    check_config(fine, info, 1)
-    with pytest.raises(ConfigError, match="rmsprop takes"):
-        check_config(ok.replace(optimizer="rmsprop", D_opt_args={"beta_1": 0.5}), info, 1)
 
 
 @pytest.fixture(scope="module")
