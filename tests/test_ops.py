@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfstylegan import layers, ops
+from tfstylegan import ops
 
 rs = np.random.RandomState(1234)
 
@@ -125,21 +125,6 @@ def test_fused_upscale_conv_applies_the_flipped_kernel():
     fused = ops.upscale2d_conv2d(t(x), t(w), True).numpy()
     np.testing.assert_allclose(fused, _conv_same_np(up, w[::-1, ::-1]), atol=1e-4)
     assert np.max(np.abs(fused - _conv_same_np(up, w))) > 0.1
-
-
-def test_equalized_lr_runtime_coefficient():
-    init_std, coef = layers.runtime_coef([3, 3, 8, 16], gain=np.sqrt(2), use_wscale=True, lrmul=1.0)
-    assert init_std == 1.0 and coef == pytest.approx(np.sqrt(2) / np.sqrt(72))
-    init_std, coef = layers.runtime_coef([32, 32], gain=np.sqrt(2), use_wscale=True, lrmul=0.01)
-    assert init_std == pytest.approx(100.0) and coef == pytest.approx(np.sqrt(2) / np.sqrt(32) * 0.01)
-    init_std, coef = layers.runtime_coef([32, 32], gain=1.0, use_wscale=False, lrmul=0.5)
-    assert init_std == pytest.approx(1 / np.sqrt(32) / 0.5) and coef == 0.5
-    dense = layers.Dense(4, gain=1.0, lrmul=0.5)
-    dense.build((None, 16))
-    dense.weight.assign(np.ones([16, 4], np.float32))
-    dense.bias.assign(np.full([4], 2.0, np.float32))
-    y = dense(tf.ones([1, 16])).numpy()
-    np.testing.assert_allclose(y, np.full([1, 4], 16 * (1 / 4) * 0.5 + 1.0), rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["blur", "upscale", "downscale", "lrelu", "instance_norm", "mbstd", "fused_up", "fused_down"])

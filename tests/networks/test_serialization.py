@@ -1,10 +1,11 @@
-"""Keras conventions: registered classes, get_config round trips, .keras save/load."""
+"""Keras conventions of the networks: the layer test harness, static_kwargs as config, .keras save/load."""
 
 import keras
 import numpy as np
 import pytest
 
-from tfstylegan import DBasic, GMapping, GStyle, GSynthesis, layers
+from tests.layers.harness import run_layer_test
+from tfstylegan import DBasic, GMapping, GStyle, GSynthesis
 
 TINY_G = dict(num_channels=3, resolution=16, label_size=3, fmap_base=64, fmap_max=16, latent_size=8,
               dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
@@ -12,21 +13,24 @@ TINY_D = dict(num_channels=3, resolution=16, label_size=3, fmap_base=64, fmap_ma
 
 
 @pytest.mark.parametrize(
-    "layer",
+    "cls, kwargs, input_shape, call_kwargs, output_shape, num_weights",
     [
-        layers.Dense(7, gain=1.0, lrmul=0.01, nonlinearity="lrelu", name="d"),
-        layers.Conv2D(5, 3, resample="down", fused=True, use_bias=False, name="c"),
-        layers.LabelEmbedding(4, name="l"),
-        layers.SynthesisLayer(6, "up", dlatent_size=4, fused_scale=True, blur_filter=None, name="s"),
+        (GMapping, dict(latent_size=8, dlatent_size=8, mapping_layers=2), (2, 8), {}, (2, 8), (4, 0)),
+        # 4 layers of 5 weights, 2 toRGB of 2; lod and the 4 stored noise inputs.
+        (GSynthesis, dict(dlatent_size=8, resolution=8, fmap_base=32, fmap_max=8), (2, 4, 8),
+         dict(randomize_noise=False), (2, 8, 8, 3), (24, 5)),
+        # mapping 2 dense + label embedding, synthesis 6 x 5 + 3 toRGB x 2; dlatent_avg, lod, 6 noises.
+        (GStyle, TINY_G, [(2, 8), (2, 3)], dict(randomize_noise=False), (2, 16, 16, 3), (41, 8)),
+        # 3 fromRGB, 2 x 2 convs at 16 and 8, the 4x4 conv and 2 dense, 2 weights each; lod.
+        (DBasic, TINY_D, [(2, 16, 16, 3), (2, 3)], {}, (2, 1), (20, 1)),
     ],
 )
-def test_layer_config_round_trip(layer):
-    config = layer.get_config()
-    clone = type(layer).from_config(config)
-    assert clone.get_config() == config
-    name = keras.saving.get_registered_name(type(layer))
-    assert name.startswith("tfstylegan>")
-    assert keras.saving.get_registered_object(name) is type(layer)
+def test_network_keras_contract(tmp_path, cls, kwargs, input_shape, call_kwargs, output_shape, num_weights):
+    run_layer_test(
+        cls, kwargs, input_shape, call_kwargs=call_kwargs, expected_output_shape=output_shape,
+        expected_num_trainable_weights=num_weights[0], expected_num_non_trainable_weights=num_weights[1],
+        tmp_path=tmp_path,
+    )
 
 
 @pytest.mark.parametrize("cls, kwargs", [(GStyle, TINY_G), (DBasic, TINY_D),
