@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import tfstylegan
 from tfstylegan import editing
 from tfstylegan.rendering import Renderer
 
@@ -102,8 +101,8 @@ def test_svm_method_needs_scikit_learn_or_agrees():
     assert found @ (np.eye(8)[2] - np.eye(8)[5]) / np.sqrt(2) > 0.95
 
 
-def test_edit_images_renders_every_strength(data_dir):
-    _, _, Gs = tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")
+def test_edit_images_renders_every_strength(small_networks):
+    _, _, Gs = small_networks
     w = Gs.mapping(np.random.RandomState(0).randn(2, Gs.cfg.latent_size).astype(np.float32)).numpy()
     direction = np.random.RandomState(1).randn(Gs.cfg.dlatent_size)
     images = editing.edit_images(Gs, w, direction, [0.0, 2.0, -2.0], layers=range(4), batch_size=2)

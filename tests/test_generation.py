@@ -8,9 +8,7 @@ import tfstylegan
 from tfstylegan import generation
 
 
-def tiny_gs(**kwargs):
-    Gs = tfstylegan.GStyle(name="Gs", resolution=8, num_channels=3, fmap_base=32, fmap_max=8, latent_size=8,
-                           dlatent_size=8, mapping_fmaps=8, mapping_layers=2, **kwargs)
+def _with_avg(Gs):
     Gs.dlatent_avg.assign(np.linspace(-1, 1, 8))  # so that truncation moves W
     return Gs
 
@@ -50,8 +48,8 @@ TABLE = [
 
 
 @pytest.fixture(scope="module")
-def nets():
-    return {name: tiny_gs(**kwargs) for name, kwargs in CONFIGS.items()}
+def nets(tiny_gs):
+    return {name: _with_avg(tiny_gs(**kwargs)) for name, kwargs in CONFIGS.items()}
 
 
 def _value(v):
@@ -125,7 +123,7 @@ def test_truncation_sweep_applies_every_psi(nets):
     np.testing.assert_array_equal(sweep[2], Gs.truncate(w, 0.5, 2)[0])
 
 
-def test_labels_and_seeds():
+def test_labels_and_seeds(tiny_gs):
     Gs = tiny_gs(label_size=3)
     np.testing.assert_array_equal(generation.one_hot(1, 3), [0, 1, 0])
     np.testing.assert_array_equal(generation.tile_label(Gs, [0, 0, 1], 2), [[0, 0, 1], [0, 0, 1]])
@@ -146,8 +144,8 @@ def test_labels_and_seeds():
 
 
 @pytest.fixture(scope="module")
-def small(data_dir):
-    return tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")[2]
+def small(small_networks):
+    return small_networks[2]
 
 
 @pytest.mark.parametrize("random_noise", [False, True])
@@ -177,8 +175,8 @@ def test_seed_images_do_not_depend_on_the_seed_set(small, random_noise):
     assert np.any(tfstylegan.convert_images_to_uint8(other_mode).numpy()[0] != eager.numpy()[0])
 
 
-def test_seed_images_of_a_conditional_network(data_dir):
-    Gs = tfstylegan.load_network_pkl(data_dir / "cond" / "network.pkl")[2]
+def test_seed_images_of_a_conditional_network(cond_networks):
+    Gs = cond_networks[2]
     label = generation.one_hot(2, 5)
     generator = generation.BatchGenerator(Gs, batch_size=4)
     latents = generation.seed_latents([3, 1, 4], Gs.cfg.latent_size)

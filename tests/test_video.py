@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 import pytest
 
-import tfstylegan
 from tests.media import mean_error, read_gif, read_mp4
 from tfstylegan import projection, video
 from tfstylegan.progress import ProgressBar
@@ -17,9 +16,8 @@ SEEDS = [3, 1, 4]
 
 
 @pytest.fixture(scope="module")
-def Gs(data_dir):
-    _, _, Gs = tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")
-    return Gs
+def Gs(small_networks):
+    return small_networks[2]
 
 
 @pytest.fixture(scope="module")

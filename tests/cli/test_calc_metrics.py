@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import tfstylegan
 from tfstylegan.cli import calc_metrics as calc_metrics_cli
 from tfstylegan.data import TFRecordDataset, create_synthetic_dataset
 from tfstylegan.metrics.fid import feature_statistics, frechet_distance, quantize_images
@@ -25,8 +24,8 @@ def shapes32(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def small(data_dir):
-    return tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")
+def small(small_networks):
+    return small_networks
 
 
 def run_calc(capsys, *args):
@@ -110,8 +109,8 @@ def test_runner_feeds_the_dataset_and_the_generator(small, shapes32):
     np.testing.assert_array_equal(np.concatenate(rec1.batches[1:]), fakes)
 
 
-def test_runner_with_labels(data_dir):
-    _, _, Gs = tfstylegan.load_network_pkl(data_dir / "cond" / "network.pkl")
+def test_runner_with_labels(data_dir, cond_networks):
+    _, _, Gs = cond_networks
     dataset = data_dir / "cond" / "dataset" / "cond16"  # 16 labelled 16 x 16 images
     values = {}
     for mode in ("zeros", "dataset"):

@@ -18,13 +18,13 @@ from tfstylegan.images import image_grid
 
 
 @pytest.fixture(scope="module")
-def small(data_dir):
-    return tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")
+def small(small_networks):
+    return small_networks
 
 
 @pytest.fixture(scope="module")
-def cond(data_dir):
-    return tfstylegan.load_network_pkl(data_dir / "cond" / "network.pkl")
+def cond(cond_networks):
+    return cond_networks
 
 
 def run_generate(capsys, *args):
@@ -57,12 +57,7 @@ def assert_near_eager(image, eager):
     assert diff.max() <= 1 and np.mean(diff > 0) < 1e-3
 
 
-def tiny_gs(**kwargs):
-    return tfstylegan.GStyle(name="Gs", resolution=8, num_channels=3, fmap_base=32, fmap_max=8, latent_size=8,
-                             dlatent_size=8, mapping_fmaps=8, mapping_layers=2, **kwargs)
-
-
-def test_gs_generate_defaults_are_the_networks_configuration(small):
+def test_gs_generate_defaults_are_the_networks_configuration(small, tiny_gs):
     _, _, Gs = small
     z = np.random.RandomState(0).randn(2, Gs.cfg.latent_size)
     np.testing.assert_array_equal(Gs.generate(z, randomize_noise=False), Gs.generate(z, None, 0.7, 8, randomize_noise=False))
@@ -266,9 +261,8 @@ def test_uncurated_row_psis(small):
     np.testing.assert_array_equal(two[32:], one[32:])
 
 
-def test_grayscale_network_from_a_keras_file(tmp_path, capsys):
-    Gs = tfstylegan.GStyle(name="Gs", resolution=8, num_channels=1, fmap_base=32, fmap_max=8, latent_size=8,
-                           dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
+def test_grayscale_network_from_a_keras_file(tmp_path, capsys, tiny_gs):
+    Gs = tiny_gs(num_channels=1)
     Gs.save(tmp_path / "gs.keras")
     args = [f"--network={tmp_path / 'gs.keras'}", f"--outdir={tmp_path / 'out'}"]
     assert run_generate(capsys, *args, "--seeds=1,2")[0] == 0

@@ -5,7 +5,6 @@ import os
 import numpy as np
 import pytest
 
-import tfstylegan
 from tests.media import SMALL_PKL
 from tests.media import read_png as png
 from tfstylegan import editing, generation
@@ -17,8 +16,8 @@ STRENGTHS = [-2.0, 0.0, 1.5]
 
 
 @pytest.fixture(scope="module")
-def Gs(data_dir):
-    return tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")[2]
+def Gs(small_networks):
+    return small_networks[2]
 
 
 def run(capsys, *args):

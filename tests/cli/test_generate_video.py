@@ -5,7 +5,6 @@ import os
 import numpy as np
 import pytest
 
-import tfstylegan
 from tests.media import SMALL_PKL, mean_error, read_gif, read_mp4
 from tfstylegan import generation, video, video_writer
 from tfstylegan.cli import generate as generate_cli
@@ -16,8 +15,8 @@ SEEDS = [3, 1, 4]
 
 
 @pytest.fixture(scope="module")
-def Gs(data_dir):
-    return tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")[2]
+def Gs(small_networks):
+    return small_networks[2]
 
 
 def run(capsys, *args):

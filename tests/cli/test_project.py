@@ -9,7 +9,6 @@ import numpy as np
 import PIL.Image
 import pytest
 
-import tfstylegan
 from tests.media import COND_PKL as COND
 from tests.media import DATA
 from tests.media import SMALL_PKL as SMALL
@@ -23,8 +22,8 @@ IMAGES = os.path.join(DATA, "small", "dataset", "rgb32_png")
 
 
 @pytest.fixture(scope="module")
-def Gs(data_dir):
-    return tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")[2]
+def Gs(small_networks):
+    return small_networks[2]
 
 
 @pytest.fixture

@@ -88,12 +88,9 @@ def test_export_matches_the_fixture_field_by_field(tmp_path, data_dir, config):
             np.testing.assert_array_equal(u, v, err_msg=name)
 
 
-def test_trained_network_export_reloads_to_identical_weights_and_outputs(tmp_path):
-    kwargs = dict(num_channels=3, resolution=16, label_size=2, fmap_base=64, fmap_max=16, latent_size=8,
-                  dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
-    G = tfstylegan.GStyle(**kwargs)
-    Gs = tfstylegan.GStyle(name="Gs", **kwargs)
-    D = tfstylegan.DBasic(num_channels=3, resolution=16, label_size=2, fmap_base=64, fmap_max=16)
+def test_trained_network_export_reloads_to_identical_weights_and_outputs(tmp_path, tiny_G_D):
+    G, D = tiny_G_D(label_size=2)
+    Gs = tfstylegan.GStyle.from_config({**G.get_config(), "name": "Gs"})
     rng = np.random.RandomState(3)
     for net in (G, D, Gs):  # stand-in for training: every weight gets a distinct value
         for v in net.weights:

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import tfstylegan
 from tfstylegan.metrics import ppl
 from tfstylegan.metrics.base import MetricContext
 from tfstylegan.metrics.lpips import LPIPS
@@ -155,8 +154,8 @@ def test_minibatch_rounding_and_labels():
         metric.compute(MetricContext(Gs=gs, latent_size=LATENT))
 
 
-def test_ppl_on_the_small_network_with_random_lpips(data_dir):
-    _, _, Gs = tfstylegan.load_network_pkl(data_dir / "small" / "network.pkl")
+def test_ppl_on_the_small_network_with_random_lpips(small_networks):
+    _, _, Gs = small_networks
     with pytest.warns(RuntimeWarning, match="MEANINGLESS"):
         distance = LPIPS(allow_random_init=True)
     metric = ppl.PPL("ppl_wfull", "w", "full", num_samples=16, minibatch_size=8)

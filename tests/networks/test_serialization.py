@@ -5,24 +5,24 @@ import numpy as np
 import pytest
 
 from tests.layers.harness import run_layer_test
+from tests.tiny_networks import D_16, G_16, GS_8
 from tfstylegan import DBasic, GMapping, GStyle, GSynthesis
 
-TINY_G = dict(num_channels=3, resolution=16, label_size=3, fmap_base=64, fmap_max=16, latent_size=8,
-              dlatent_size=8, mapping_fmaps=8, mapping_layers=2)
-TINY_D = dict(num_channels=3, resolution=16, label_size=3, fmap_base=64, fmap_max=16, mbstd_group_size=2)
+# The mapping and synthesis networks of the 8x8 Gs, on their own.
+MAPPING_8 = {k: GS_8[k] for k in ("latent_size", "dlatent_size", "mapping_layers")}
+SYNTHESIS_8 = {k: GS_8[k] for k in ("dlatent_size", "resolution", "fmap_base", "fmap_max")}
 
 
 @pytest.mark.parametrize(
     "cls, kwargs, input_shape, call_kwargs, output_shape, num_weights",
     [
-        (GMapping, dict(latent_size=8, dlatent_size=8, mapping_layers=2), (2, 8), {}, (2, 8), (4, 0)),
+        (GMapping, MAPPING_8, (2, 8), {}, (2, 8), (4, 0)),
         # 4 layers of 5 weights, 2 toRGB of 2; lod and the 4 stored noise inputs.
-        (GSynthesis, dict(dlatent_size=8, resolution=8, fmap_base=32, fmap_max=8), (2, 4, 8),
-         dict(randomize_noise=False), (2, 8, 8, 3), (24, 5)),
+        (GSynthesis, SYNTHESIS_8, (2, 4, 8), dict(randomize_noise=False), (2, 8, 8, 3), (24, 5)),
         # mapping 2 dense + label embedding, synthesis 6 x 5 + 3 toRGB x 2; dlatent_avg, lod, 6 noises.
-        (GStyle, TINY_G, [(2, 8), (2, 3)], dict(randomize_noise=False), (2, 16, 16, 3), (41, 8)),
+        (GStyle, G_16, [(2, 8), (2, 3)], dict(randomize_noise=False), (2, 16, 16, 3), (41, 8)),
         # 3 fromRGB, 2 x 2 convs at 16 and 8, the 4x4 conv and 2 dense, 2 weights each; lod.
-        (DBasic, TINY_D, [(2, 16, 16, 3), (2, 3)], {}, (2, 1), (20, 1)),
+        (DBasic, D_16, [(2, 16, 16, 3), (2, 3)], {}, (2, 1), (20, 1)),
     ],
 )
 def test_network_keras_contract(tmp_path, cls, kwargs, input_shape, call_kwargs, output_shape, num_weights):
@@ -33,9 +33,9 @@ def test_network_keras_contract(tmp_path, cls, kwargs, input_shape, call_kwargs,
     )
 
 
-@pytest.mark.parametrize("cls, kwargs", [(GStyle, TINY_G), (DBasic, TINY_D),
-                                          (GMapping, dict(latent_size=8, dlatent_size=8, mapping_layers=2)),
-                                          (GSynthesis, dict(dlatent_size=8, resolution=8, fmap_base=32, fmap_max=8))])
+@pytest.mark.parametrize(
+    "cls, kwargs", [(GStyle, G_16), (DBasic, D_16), (GMapping, MAPPING_8), (GSynthesis, SYNTHESIS_8)]
+)
 def test_network_config_is_the_static_kwargs(cls, kwargs):
     net = cls(**kwargs)
     config = net.get_config()
@@ -56,9 +56,9 @@ def test_unknown_kwarg_is_named():
         GSynthesis(resolution=8, structure="spiral")
 
 
-def test_keras_file_round_trip_gives_identical_outputs(tmp_path):
+def test_keras_file_round_trip_gives_identical_outputs(tmp_path, tiny_G_D):
     rng = np.random.RandomState(0)
-    G, D = GStyle(**TINY_G), DBasic(**TINY_D)
+    G, D = tiny_G_D()
     G.dlatent_avg.assign(rng.randn(8).astype(np.float32))
     G.lod.assign(0.5)
     D.lod.assign(0.25)

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from tests import ROOT
+from tests.tiny_networks import TRAIN_D_ARGS, TRAIN_G_ARGS, as_flag
 from tfstylegan.cli import train as train_cli
 from tfstylegan.training.checkpoint import locate_resume
 
@@ -101,8 +102,8 @@ def test_two_workers_train_in_lockstep(tmp_path):
         f"--result_dir={results}",
         "--strategy=multi_worker",
         "--desc=mw",
-        "--G_args=fmap_base=64,fmap_max=32,latent_size=16,dlatent_size=16,mapping_fmaps=16,mapping_layers=2",
-        "--D_args=fmap_base=64,fmap_max=32",
+        f"--G_args={as_flag(TRAIN_G_ARGS)}",
+        f"--D_args={as_flag(TRAIN_D_ARGS)}",
         "--lod_initial_resolution=32",
         "--minibatch_base=8",  # 4 per worker: one minibatch-stddev group each.
         "--total_kimg=0.064",

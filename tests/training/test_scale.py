@@ -8,14 +8,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.tiny_networks import TRAIN_D_ARGS, TRAIN_G_ARGS
 from tfstylegan import losses
 from tfstylegan.data import TFRecordDataset
 from tfstylegan.data.pipeline import process_reals
 from tfstylegan.networks import DBasic, GStyle
 from tfstylegan.training import distribute, precision, steps
-
-G_NET = dict(fmap_base=64, fmap_max=32, latent_size=16, dlatent_size=16, mapping_fmaps=16, mapping_layers=2)
-D_NET = dict(fmap_base=64, fmap_max=32)
 
 
 class GlobalDraws:
@@ -66,8 +64,8 @@ def _steps(
     keras.utils.set_random_seed(5)
     dtype = precision.network_dtype(prec, num_fp16_res)
     with strategy.scope():
-        G = GStyle(num_channels=3, resolution=32, **G_NET, dtype=dtype)
-        D = DBasic(num_channels=3, resolution=32, **{**D_NET, **(D_args or {})}, dtype=dtype)
+        G = GStyle(num_channels=3, resolution=32, **TRAIN_G_ARGS, dtype=dtype)
+        D = DBasic(num_channels=3, resolution=32, **{**TRAIN_D_ARGS, **(D_args or {})}, dtype=dtype)
         if num_fp16_res is not None:
             precision.set_top_resolutions(prec, num_fp16_res, G.synthesis, D)
         Gs = GStyle.from_config({**G.get_config(), "name": "Gs", "dtype": "float32"})
@@ -299,8 +297,8 @@ def test_a_run_that_stays_non_finite_stops_and_keeps_the_last_good_state(data_di
 
     cfg = TrainConfig(
         data_dir=str(data_dir / "small" / "dataset" / "rgb32"),
-        G_args=G_NET,
-        D_args=D_NET,
+        G_args=dict(TRAIN_G_ARGS),
+        D_args=dict(TRAIN_D_ARGS),
         total_kimg=0.128,
         sched_args=dict(lod_initial_resolution=32, minibatch_base=8, tick_kimg_base=0.032, tick_kimg_dict={}),
         network_snapshot_ticks=1,

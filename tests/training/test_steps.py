@@ -4,22 +4,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests import tiny_networks
 from tfstylegan import losses
 from tfstylegan.data import TFRecordDataset
-from tfstylegan.networks import DBasic, GStyle
+from tfstylegan.networks import GStyle
 from tfstylegan.training import distribute, steps
 
-NET = dict(num_channels=3, resolution=32, fmap_base=64, fmap_max=32, latent_size=16, dlatent_size=16, mapping_fmaps=16)
 
-
-def _nets():
-    G = GStyle(**NET, mapping_layers=2)
-    D = DBasic(num_channels=3, resolution=32, fmap_base=64, fmap_max=32)
-    return G, D
-
-
-def test_lod_range_gives_the_dynamic_result():
-    G, D = _nets()
+def test_lod_range_gives_the_dynamic_result(train_G_D):
+    G, D = train_G_D()
     z = tf.random.stateless_normal([4, 16], seed=[1, 2])
     x = tf.random.stateless_normal([4, 32, 32, 3], seed=[3, 4])
     for lod in [0.0, 0.5, 1.0, 1.3, 2.0, 2.7, 3.0]:
@@ -35,7 +28,7 @@ def _setup(strategy, data_dir, G_loss="G_logistic_nonsaturating", D_loss="D_logi
     ts = TFRecordDataset(str(data_dir / "small" / "dataset" / "rgb32"))
     tf.keras.utils.set_random_seed(5)
     with strategy.scope():
-        G, D = _nets()
+        G, D = tiny_networks.train_G_D()
         Gs = GStyle.from_config({**G.get_config(), "name": "Gs"})
         for a, b in zip(Gs.weights, G.weights):
             a.assign(b)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.tiny_networks import TRAIN_D_ARGS, TRAIN_G_ARGS
 from tfstylegan import load_network_pkl
 from tfstylegan.training.config import TrainConfig
 from tfstylegan.training.trainer import Trainer
@@ -17,8 +18,8 @@ from tfstylegan.training.trainer import Trainer
 def _config(data_dir, result_dir, **changes):
     cfg = TrainConfig(
         data_dir=str(data_dir / "small" / "dataset" / "rgb32"),
-        G_args=dict(fmap_base=64, fmap_max=32, latent_size=16, dlatent_size=16, mapping_fmaps=16, mapping_layers=2),
-        D_args=dict(fmap_base=64, fmap_max=32),
+        G_args=dict(TRAIN_G_ARGS),
+        D_args=dict(TRAIN_D_ARGS),
         mirror_augment=True,
         total_kimg=0.384,
         G_smoothing_kimg=0.1,
