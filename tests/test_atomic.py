@@ -16,10 +16,10 @@ import time
 
 import numpy as np
 import pytest
-from atomic_writers import OUTPUTS, SMALL_PKL, write
-from kills import killed_at
-from media import read_gif, read_mp4, read_png
 
+from tests.atomic_writers import OUTPUTS, SMALL_PKL, write
+from tests.kills import killed_at
+from tests.media import read_gif, read_mp4, read_png
 from tfstylegan import atomic
 from tfstylegan.cli import convert as convert_cli
 
