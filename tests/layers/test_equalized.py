@@ -29,6 +29,7 @@ def test_equalized_lr_runtime_coefficient():
         (dict(fmaps=7, gain=1.0, lrmul=0.01, nonlinearity="lrelu", name="d"), (2, 5), (2, 7), 2),
         (dict(fmaps=3, use_bias=False, use_wscale=False), (2, 2, 2, 3), (2, 3), 1),  # flattens rank 4
     ],
+    ids=["lrmul-lrelu", "flatten-no-bias"],
 )
 def test_dense_keras_contract(tmp_path, kwargs, input_shape, output_shape, num_weights):
     run_layer_test(
@@ -45,6 +46,7 @@ def test_dense_keras_contract(tmp_path, kwargs, input_shape, output_shape, num_w
         (dict(fmaps=4, kernel=3, resample="up", fused=True), (2, 4, 4, 3), (2, 8, 8, 4), 2),
         (dict(fmaps=2, kernel=1, gain=1.0), (2, 4, 4, 3), (2, 4, 4, 2), 2),  # a toRGB
     ],
+    ids=["down-fused", "up", "up-fused", "1x1"],
 )
 def test_conv2d_keras_contract(tmp_path, kwargs, input_shape, output_shape, num_weights):
     run_layer_test(

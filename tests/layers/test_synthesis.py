@@ -19,6 +19,7 @@ from tfstylegan import layers
         (dict(fmaps=3, mode="conv", dlatent_size=4, use_styles=False, use_instance_norm=False, nonlinearity="relu"),
          [(2, 4, 4, 2), (2, 4), (2, 4, 4, 1)], (2, 4, 4, 3), 3),
     ],
+    ids=["up-fused-no-blur", "up-shared-noise", "const", "dense", "conv"],
 )
 def test_synthesis_layer_keras_contract(tmp_path, kwargs, input_shape, output_shape, num_weights):
     run_layer_test(

@@ -24,6 +24,7 @@ SYNTHESIS_8 = {k: GS_8[k] for k in ("dlatent_size", "resolution", "fmap_base", "
         # 3 fromRGB, 2 x 2 convs at 16 and 8, the 4x4 conv and 2 dense, 2 weights each; lod.
         (DBasic, D_16, [(2, 16, 16, 3), (2, 3)], {}, (2, 1), (20, 1)),
     ],
+    ids=["GMapping", "GSynthesis", "GStyle", "DBasic"],
 )
 def test_network_keras_contract(tmp_path, cls, kwargs, input_shape, call_kwargs, output_shape, num_weights):
     run_layer_test(
