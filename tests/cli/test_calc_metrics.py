@@ -66,7 +66,7 @@ def test_cli_end_to_end(tmp_path, capsys, data_dir, shapes32):
     code, out, err = run_calc(capsys, *args)
     assert code == 0, err
     assert "RANDOM weights" in err and "MEANINGLESS" in err
-    match = re.search(r"^network-snapshot-000140\s+time \d+s\s+fid64 (\S+)$", out, flags=re.M)
+    match = re.search(r"^network-snapshot-000140\s+time (?:\d+[dhm] )*\d+s\s+fid64 (\S+)$", out, flags=re.M)
     assert match, out
     value = float(match.group(1))
     assert math.isfinite(value) and value >= 0
@@ -184,8 +184,8 @@ def test_cli_swd_and_ppl(tmp_path, capsys, data_dir, shapes32):
     code, out, err = run_calc(capsys, *args)
     assert code == 0, err
     assert "RANDOM weights" in err
-    swd = re.search(r"^network-final\s+time \d+s\s+swd64_32 (\S+)\s+swd64_16 (\S+)\s+swd64 (\S+)$", out, flags=re.M)
-    ppl = re.search(r"^network-final\s+time \d+s\s+ppl_wend8 (\S+)$", out, flags=re.M)
+    swd = re.search(r"^network-final\s+time (?:\d+[dhm] )*\d+s\s+swd64_32 (\S+)\s+swd64_16 (\S+)\s+swd64 (\S+)$", out, flags=re.M)
+    ppl = re.search(r"^network-final\s+time (?:\d+[dhm] )*\d+s\s+ppl_wend8 (\S+)$", out, flags=re.M)
     assert swd and ppl, out
     level32, level16, average = (float(v) for v in swd.groups())
     assert average == pytest.approx((level32 + level16) / 2, abs=1e-4) and average > 0
