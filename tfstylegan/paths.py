@@ -79,7 +79,7 @@ def _nearest_existing(path: str) -> str:
     return path
 
 
-def _not_writable(folder: str) -> str | None:
+def not_writable(folder: str) -> str | None:
     """Why no file can be created in ``folder`` (tried, not guessed from permission bits), or None."""
     import tempfile
 
@@ -145,7 +145,7 @@ def check_output_path(path: str, kind: str = "dir") -> None:
     if not os.path.isdir(ancestor):
         kind_of = file_kind(os.stat(ancestor).st_mode) if os.path.exists(ancestor) else "a dangling link"
         raise PathError(f"cannot write to {path}: {ancestor} is {kind_of}, not a directory")
-    problem = _not_writable(ancestor)
+    problem = not_writable(ancestor)
     if problem:
         raise PathError(f"cannot write to {path}: {ancestor} is not writable ({problem})")
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import tempfile
 import time
 
 import tensorflow as tf
@@ -81,7 +80,7 @@ def check_output_dir(tfrecord_dir: str, overwrite: bool = False, what: str = "th
             raise DatasetError(
                 f"cannot write {what} to {tfrecord_dir}: {ancestor} is {kind}, not a directory"
             )
-        problem = _not_writable(ancestor)
+        problem = paths.not_writable(ancestor)
         if problem:
             raise DatasetError(
                 f"cannot write {what} to {tfrecord_dir}: {ancestor} is not writable ({problem})"
@@ -103,20 +102,9 @@ def check_output_file(path: str) -> None:
         raise DatasetError(f"cannot write {path}: the folder {folder} does not exist")
     if os.path.isdir(path):
         raise DatasetError(f"cannot write {path}: it is a directory")
-    problem = _not_writable(folder)
+    problem = paths.not_writable(folder)
     if problem:
         raise DatasetError(f"cannot write {path}: the folder {folder} is not writable ({problem})")
-
-
-def _not_writable(folder: str) -> str | None:
-    """Why no file can be created in ``folder`` (tried, not guessed from permission bits), or None."""
-    try:
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
-    except OSError as e:
-        return e.strerror or type(e).__name__
-    os.close(fd)
-    os.remove(probe)
-    return None
 
 
 def remove_leftovers(tfr_prefix: str) -> None:
